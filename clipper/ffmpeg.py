@@ -1,0 +1,170 @@
+"""The one ffmpeg runner.
+
+Every ffmpeg and ffprobe call in Clipper goes through ``run`` (graphs are built with ffmpeg-python
+and compiled to an argv list; nothing here uses a shell). Untrusted inputs are opened with
+``hardened_input``: local files only (``-protocol_whitelist file``) and an explicit demuxer allowlist
+(``-format_whitelist``), so playlists, concat scripts and other formats that make ffmpeg open
+something else are refused. ``run`` checks that every ``-i`` carries those flags unless the caller
+says the input is its own (``trusted=True``: test sources, files we wrote ourselves).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ffmpeg as ffmpeg_python
+
+from clipper.errors import FFmpegError
+
+log = logging.getLogger(__name__)
+
+# Demuxers we accept for untrusted media: MP4/MOV, Matroska/WebM, MPEG-TS, FLV, WAV, FLAC, MP3,
+# AAC (ADTS), Ogg (Vorbis/Opus). ffmpeg matches these against each demuxer's comma-separated names.
+ALLOWED_DEMUXERS = ("mov", "mp4", "m4a", "matroska", "webm", "mpegts", "flv", "wav", "flac", "mp3", "aac", "ogg")
+HARDENING = {
+    "protocol_whitelist": "file",
+    "format_whitelist": ",".join(ALLOWED_DEMUXERS),
+}
+GLOBAL_ARGS = ["-nostdin", "-hide_banner", "-loglevel", "error"]
+DEFAULT_TIMEOUT = 3600.0
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: list[str]
+    stdout: bytes
+    stderr: str
+
+
+def hardened_input(path: str | Path, **options: Any) -> Any:
+    """An ffmpeg-python input node for an untrusted local file."""
+    return ffmpeg_python.input(str(path), **HARDENING, **options)
+
+
+def compile_graph(stream: Any, *, overwrite: bool = True) -> list[str]:
+    """ffmpeg-python graph -> argv list (without the leading ``ffmpeg``)."""
+    args = ffmpeg_python.compile(stream, cmd="ffmpeg", overwrite_output=overwrite)
+    return list(args[1:])
+
+
+def run(
+    args: Sequence[str] | Any,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    trusted: bool = False,
+    progress: Callable[[float], None] | None = None,
+    duration: float | None = None,
+    capture_stdout: bool = False,
+) -> Completed:
+    """Run ffmpeg with ``args`` (an argv list after ``ffmpeg``, or an ffmpeg-python graph).
+
+    ``progress(fraction)`` is called as ffmpeg reports its output time, when ``duration`` is known.
+    Raises ``FFmpegError`` with the last stderr line on failure or timeout.
+    """
+    if not isinstance(args, (list, tuple)):
+        args = compile_graph(args)
+    args = list(args)
+    if not trusted:
+        _check_hardened(args)
+    argv = ["ffmpeg", *GLOBAL_ARGS]
+    if progress is not None and duration:
+        argv += ["-progress", "pipe:1", "-nostats"]
+    argv += args
+    return _execute(argv, timeout=timeout, progress=progress, duration=duration, capture_stdout=capture_stdout)
+
+
+def ffprobe(path: str | Path, *, timeout: float = 60.0, trusted: bool = False,
+            input_format: str | None = None) -> dict[str, Any]:
+    """ffprobe's JSON (format and streams) for a local file, with the hardening flags.
+
+    ``input_format`` forces one allowed demuxer (``-f``), chosen by ``probe.sniff`` from the content.
+    """
+    argv = ["ffprobe", "-v", "error", "-hide_banner"]
+    if not trusted:
+        for key, value in HARDENING.items():
+            argv += [f"-{key}", value]
+    if input_format is not None:
+        if input_format not in ALLOWED_DEMUXERS:
+            raise FFmpegError(f"Refusing to force demuxer {input_format!r}.", expected=False)
+        argv += ["-f", input_format]
+    argv += ["-show_format", "-show_streams", "-of", "json", "-i", str(path)]
+    done = _execute(argv, timeout=timeout, capture_stdout=True)
+    try:
+        return json.loads(done.stdout or b"{}")
+    except json.JSONDecodeError as exc:  # pragma: no cover - ffprobe always writes JSON with -of json
+        raise FFmpegError("ffprobe returned something that is not JSON.", expected=False) from exc
+
+
+def _check_hardened(args: list[str]) -> None:
+    """Every ``-i`` must be preceded (since the previous input) by both hardening options."""
+    since_last: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "-i":
+            for key in HARDENING:
+                if f"-{key}" not in since_last:
+                    raise FFmpegError(
+                        f"Refusing to open {args[i + 1]!r} without -{key}.", expected=False
+                    )
+            since_last = []
+        else:
+            since_last.append(arg)
+
+
+def _execute(
+    argv: list[str],
+    *,
+    timeout: float,
+    progress: Callable[[float], None] | None = None,
+    duration: float | None = None,
+    capture_stdout: bool = False,
+) -> Completed:
+    log.info("running %s", shlex.join(argv))
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if (capture_stdout or progress) else subprocess.DEVNULL,
+            stderr=err,
+        )
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            if progress is not None and duration and proc.stdout is not None:
+                out = _follow_progress(proc.stdout, progress, duration)
+            else:
+                out, _ = proc.communicate()
+            proc.wait()
+        finally:
+            timer.cancel()
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        last = _last_line(stderr) or f"exit status {proc.returncode}"
+        timed_out = proc.returncode == -9
+        message = f"{argv[0]} took longer than {timeout:.0f} s and was stopped." if timed_out else f"{argv[0]} failed: {last}"
+        raise FFmpegError(message, detail=stderr[-4000:])
+    return Completed(argv=argv, stdout=out or b"", stderr=stderr)
+
+
+def _follow_progress(stream: Any, progress: Callable[[float], None], duration: float) -> bytes:
+    for raw in stream:
+        line = raw.decode("ascii", "replace").strip()
+        if line.startswith("out_time_us=") or line.startswith("out_time_ms="):
+            value = line.split("=", 1)[1]
+            if value.isdigit():
+                progress(min(1.0, int(value) / 1e6 / duration))
+    return b""
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -1,0 +1,46 @@
+"""Records -> the JSON shapes the API returns. Dicts appear only here, at the boundary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clipper.models import Clip, Recording, Render
+from storage import ObjectStore
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def recording(r: Recording) -> dict[str, Any]:
+    return {
+        "id": r.id, "title": r.title, "source": r.source, "source_url": r.source_url, "channel": r.channel,
+        "aired_at": _time(r.aired_at), "duration": r.duration, "status": r.status, "progress": r.progress,
+        "error": r.error or None, "language": r.language or None, "probe": r.probe or None,
+        "created_at": _time(r.created_at), "updated_at": _time(r.updated_at),
+        "jobs": {"ingest": f"ingest-recording-{r.id}", "transcribe": f"transcribe-recording-{r.id}"},
+    }
+
+
+def render(r: Render, store: ObjectStore | None = None) -> dict[str, Any]:
+    url = r.public_url
+    if store is not None and r.storage_key and r.status == "done":
+        url = store.url(r.storage_key, download_name=f"clip-{r.clip_id}-{r.preset}.mp4") or url
+    return {
+        "id": r.id, "preset": r.preset, "status": r.status, "progress": r.progress, "url": url or None,
+        "storage_key": r.storage_key or None, "size": r.size, "sha256": r.sha256 or None, "width": r.width,
+        "height": r.height, "duration": r.duration, "error": r.error or None,
+        "finished_at": _time(r.finished_at),
+    }
+
+
+def clip(c: Clip, store: ObjectStore | None = None) -> dict[str, Any]:
+    return {
+        "id": c.id, "recording_id": c.recording_id, "start": c.start, "end": c.end, "duration": round(c.duration, 3),
+        "title": c.title, "speaker": c.speaker, "tags": c.tags, "post_copy": c.post_copy,
+        "caption_words": c.caption_words, "caption_text": " ".join(w["text"] for w in c.caption_words),
+        "presets": c.presets, "status": c.status, "version": c.version,
+        "renders": [render(r, store) for r in sorted(c.renders, key=lambda r: r.preset)],
+        "job": f"render-clip-{c.id}",
+        "created_at": _time(c.created_at), "updated_at": _time(c.updated_at),
+    }

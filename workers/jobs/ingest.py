@@ -1,0 +1,61 @@
+"""Ingest: fetch the recording (an upload waiting in storage, or a link through yt-dlp), check it is
+media we accept, keep it as the recording's original."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from clipper.download import DownloadOptions, download
+from clipper.models import Recording
+from clipper.probe import Limits, probe
+from clipper.recordings import get_recording, original_key, upload_key
+from workers import queues
+from workers.context import Context, current
+from workers.jobs.common import outcome_on, progress_reporter
+
+UNTITLED = "Untitled recording"
+
+
+def ingest_recording(recording_id: int) -> str:
+    ctx = current()
+    s = ctx.settings
+    with ctx.sessions() as session:
+        recording = get_recording(session, recording_id)
+        recording.status, recording.error, recording.progress = "ingesting", "", 0.0
+        session.commit()
+        work = ctx.workdir(f"ingest-{recording_id}")
+        try:
+            with outcome_on(session, recording):
+                local = _fetch(ctx, session, recording, work)
+                info = probe(local, Limits(s.max_duration_seconds, s.max_width, s.max_height, s.max_streams))
+                key = original_key(recording_id, info.container)
+                ctx.store.put_file(key, local)
+                if recording.source != "url":
+                    ctx.store.delete(upload_key(recording_id))
+                recording.original_key, recording.duration, recording.probe = key, info.duration, info.to_dict()
+                recording.status, recording.progress = "transcribing", 0.0
+                session.commit()
+                queues.enqueue_transcribe(ctx.redis, recording_id)
+                queues.enqueue_proxy(ctx.redis, recording_id)  # beside transcription, never blocking it
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return recording.status
+
+
+def _fetch(ctx: Context, session: Session, recording: Recording, work: Path) -> Path:
+    """The recording's bytes in ``work``: downloaded from its link, or the upload waiting in storage."""
+    if recording.source != "url":
+        local = work / "incoming"
+        ctx.store.get_file(upload_key(recording.id), local)
+        return local
+    s = ctx.settings
+    options = DownloadOptions(max_bytes=s.max_upload_bytes, max_duration=s.max_duration_seconds,
+                              allowed_hosts=s.url_allowed_hosts, ffmpeg_timeout=s.ffmpeg_timeout)
+    got = download(recording.source_url, work / "download", options,
+                   progress=progress_reporter(session, recording, high=0.9))
+    if recording.title == UNTITLED and got.title:
+        recording.title = got.title
+    return got.path

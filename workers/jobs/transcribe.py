@@ -1,0 +1,88 @@
+"""Transcribe: decode the original's audio with our ffmpeg, run Whisper a chunk at a time, store each chunk.
+
+A rerun (the worker died, RQ retried, the janitor re-queued) resumes at the recording's checkpoint;
+a recording that is already ready is transcribed again from the start. Setting ``cancel_requested``
+stops the job between segments with status ``cancelled``, keeping what was done.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clipper import glossary
+from clipper.models import Recording
+from clipper.recordings import get_recording
+from clipper.settings import Settings
+from clipper.speech import SpeechOptions, decode_audio, load_backend
+from clipper.speech.chunks import TranscriptionCancelled, transcribe_chunks
+from clipper.speech.store import append_chunk, reset_transcript
+from workers.context import current
+from workers.jobs.common import outcome_on, progress_reporter
+
+
+def speech_options(settings: Settings, terms: tuple[str, ...] = ()) -> SpeechOptions:
+    return SpeechOptions(backend=settings.whisper_backend, model=settings.whisper_model,
+                         device=settings.whisper_device, compute_type=settings.whisper_compute_type,
+                         language=settings.whisper_language, beam_size=settings.whisper_beam_size,
+                         threads=settings.whisper_threads, vad=settings.whisper_vad, glossary=terms,
+                         cache_dir=str(settings.data_dir / "models"))
+
+
+def transcribe_recording(recording_id: int) -> str:
+    ctx = current()
+    with ctx.sessions() as session:
+        recording = get_recording(session, recording_id)
+        if recording.status == "ready":
+            reset_transcript(session, recording)
+        recording.status, recording.error, recording.cancel_requested = "transcribing", "", False
+        session.commit()
+        work = ctx.workdir(f"transcribe-{recording_id}")
+        try:
+            with outcome_on(session, recording):
+                start = recording.transcribed_until
+                original = ctx.store.get_file(recording.original_key, work / "original")
+                pcm = decode_audio(original, work / "audio.pcm", timeout=ctx.settings.ffmpeg_timeout, start=start)
+                original.unlink()
+                terms = tuple(e.term for e in glossary.list_terms(session))
+                backend = load_backend(speech_options(ctx.settings, terms))
+                report = _cancellable(session, recording_id, progress_reporter(session, recording, low=0.05, high=0.99))
+                try:
+                    for chunk in transcribe_chunks(backend, str(pcm), offset=start, first_index=recording.transcribed_chunks,
+                                                   chunk_seconds=ctx.settings.whisper_chunk_seconds,
+                                                   total=recording.duration or None, on_progress=report):
+                        append_chunk(session, recording, chunk)
+                        session.commit()  # the checkpoint: a rerun starts after this chunk
+                except TranscriptionCancelled as exc:
+                    session.rollback()
+                    recording.status, recording.error = "cancelled", exc.message
+                    session.commit()
+                    return recording.status
+                recording.language = ctx.settings.whisper_language
+                recording.status, recording.progress = "ready", 1.0
+                session.commit()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return recording.status
+
+
+def _cancellable(session: Session, recording_id: int, report: Callable[[float], None],
+                 every: float = 2.0) -> Callable[[float], None]:
+    """``report``, which also stops the job (between segments) once someone has asked to cancel."""
+    last = [0.0]
+
+    def check(fraction: float) -> None:
+        report(fraction)
+        if time.monotonic() - last[0] < every:
+            return
+        last[0] = time.monotonic()
+        session.commit()  # end the read snapshot so we see a cancel committed by the web app
+        if session.scalar(select(Recording.cancel_requested).where(Recording.id == recording_id)):
+            raise TranscriptionCancelled("Transcription was cancelled. The words recognised so far are kept; "
+                                         "queue it again to carry on from there.")
+
+    return check

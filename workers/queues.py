@@ -1,0 +1,89 @@
+"""Queue names and what each job declares: timeout, retries, how long results are kept.
+
+One place decides how every job is enqueued, with deterministic job ids (``render-clip-12``), so the
+same work asked for twice while it is still waiting runs once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+INGEST, TRANSCRIBE, RENDER, PUBLISH = "ingest", "transcribe", "render", "publish"
+QUEUES = (INGEST, TRANSCRIBE, RENDER, PUBLISH)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    queue: str
+    func: str
+    timeout: int
+    retries: int = 0
+    retry_interval: int = 30
+    result_ttl: int = 7 * 24 * 3600
+    failure_ttl: int = 30 * 24 * 3600
+
+
+INGEST_RECORDING = JobKind(INGEST, "workers.jobs.ingest_recording", timeout=3 * 3600, retries=2)
+TRANSCRIBE_RECORDING = JobKind(TRANSCRIBE, "workers.jobs.transcribe_recording", timeout=6 * 3600, retries=2)
+RENDER_CLIP = JobKind(RENDER, "workers.jobs.render_clip", timeout=3600, retries=2)
+# A rough preview (stream copy, seconds) the full render later replaces at the same link.
+PREVIEW_CLIP = JobKind(RENDER, "workers.jobs.render.preview_clip", timeout=600, retries=1)
+# The browser proxy runs beside transcription (ingest queue); it never changes the recording's status.
+MAKE_PROXY = JobKind(INGEST, "workers.jobs.proxy.make_proxy", timeout=3 * 3600, retries=1)
+
+
+def enqueue(conn: redis.Redis, kind: JobKind, job_id: str, *args: object, **kwargs: object) -> Job:
+    """Enqueue ``kind`` unless a job with ``job_id`` is already waiting or running."""
+    try:
+        existing = Job.fetch(job_id, connection=conn)
+        if existing.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED,
+                                                 JobStatus.SCHEDULED):
+            return existing
+    except NoSuchJobError:
+        pass
+    queue = Queue(kind.queue, connection=conn)
+    retry = Retry(max=kind.retries, interval=kind.retry_interval) if kind.retries else None
+    return queue.enqueue_call(
+        kind.func, args=args, kwargs=kwargs, job_id=job_id, timeout=kind.timeout,
+        result_ttl=kind.result_ttl, failure_ttl=kind.failure_ttl, retry=retry,
+    )
+
+
+def enqueue_ingest(conn: redis.Redis, recording_id: int) -> Job:
+    return enqueue(conn, INGEST_RECORDING, f"ingest-recording-{recording_id}", recording_id)
+
+
+def enqueue_transcribe(conn: redis.Redis, recording_id: int) -> Job:
+    return enqueue(conn, TRANSCRIBE_RECORDING, f"transcribe-recording-{recording_id}", recording_id)
+
+
+def enqueue_proxy(conn: redis.Redis, recording_id: int) -> Job:
+    return enqueue(conn, MAKE_PROXY, f"proxy-recording-{recording_id}", recording_id)
+
+
+def enqueue_render(conn: redis.Redis, clip_id: int) -> Job:
+    return enqueue(conn, RENDER_CLIP, f"render-clip-{clip_id}", clip_id)
+
+
+def enqueue_preview(conn: redis.Redis, clip_id: int) -> Job:
+    return enqueue(conn, PREVIEW_CLIP, f"preview-clip-{clip_id}", clip_id)
+
+
+def job_state(conn: redis.Redis, job_id: str) -> dict[str, object]:
+    """The stable ``{id, status, error, progress}`` shape the API returns for a job."""
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except NoSuchJobError:
+        return {"id": job_id, "status": "unknown", "error": None, "progress": None}
+    status = job.get_status(refresh=True)
+    error = None
+    if status == JobStatus.FAILED:
+        result = job.latest_result()
+        error = (result.exc_string or "").strip().splitlines()[-1] if result and result.exc_string else "failed"
+    return {"id": job.id, "status": str(status.value if status else "unknown"), "error": error,
+            "progress": job.meta.get("progress")}

@@ -1,0 +1,26 @@
+"""The worker entry point: ``clipper worker [QUEUE...]``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from rq import Queue, Worker
+
+from clipper.settings import Settings
+from workers import context
+from workers.queues import QUEUES
+from workers.redis import connect
+
+
+def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = (), *, burst: bool = False) -> bool:
+    names = list(queue_names) or list(QUEUES)
+    unknown = [n for n in names if n not in QUEUES]
+    if unknown:
+        raise SystemExit(f"Unknown queue {unknown[0]!r}: choose from {', '.join(QUEUES)}.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    context.configure(settings, redis_url)
+    conn = connect(redis_url)
+    queues = [Queue(n, connection=conn) for n in names]
+    worker = Worker(queues, connection=conn)
+    return worker.work(burst=burst, with_scheduler=True)
