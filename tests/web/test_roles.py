@@ -1,0 +1,172 @@
+"""THE ROLE MATRIX: every route, and the least role that may reach it.
+
+Adding a route means adding it here: the test fails for a route that isn't listed. Levels:
+``public`` (anyone, no login), ``volunteer`` (anyone logged in), ``social_lead`` (approval and
+scheduling), ``admin``. Roles are ranked: social leads can do what volunteers can, admins everything.
+Anonymous users reach only login, the password-link page, /healthz, signed /files URLs, static assets
+and the tus capability probe (the public gallery too, when it exists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from werkzeug.routing import Rule
+
+from tests.conftest import make_user
+from web.auth import PUBLIC_ATTR, ROLES_ATTR
+
+MATRIX: dict[str, str] = {
+    # public
+    "pages.login": "public",
+    "pages.set_password": "public",
+    "health.healthz": "public",
+    "files.serve": "public",  # signed URLs: the signature is the permission
+    "static": "public",
+    "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
+    # any logged-in user
+    "pages.index": "volunteer",
+    "pages.logout": "volunteer",
+    "recordings.index": "volunteer",
+    "recordings.add": "volunteer",
+    "search_pages.search": "volunteer",
+    "search_pages.save": "volunteer",
+    "search_pages.delete": "volunteer",
+    "clip_lists.all_clips": "volunteer",
+    "clip_lists.mine": "volunteer",
+    "recording_page.page": "volunteer",
+    "recording_page.words": "volunteer",
+    "recording_page.recording_clips": "volunteer",
+    "recording_page.create_clip": "volunteer",
+    "recording_page.update_clip": "volunteer",
+    "recording_page.submit_clip": "volunteer",
+    "api.list_recordings": "volunteer",
+    "api.create_recording": "volunteer",
+    "api.get_recording": "volunteer",
+    "api.get_transcript": "volunteer",
+    "api.create_clip": "volunteer",
+    "api.list_clips": "volunteer",
+    "api.get_clip": "volunteer",
+    "api.render_clip": "volunteer",
+    "api.job_status": "volunteer",
+    "api_search.search_transcripts": "volunteer",
+    "api_transcripts.export_transcript": "volunteer",
+    "api_transcripts.fix_word": "volunteer",
+    "api_transcripts.queue_transcription": "volunteer",
+    "api_transcripts.cancel_transcription": "volunteer",
+    "tus.create": "volunteer",
+    "tus.status": "volunteer",
+    "tus.append": "volunteer",
+    "tus.terminate": "volunteer",
+    # admins
+    "admin.home": "admin",
+    "branding.edit": "admin",
+    "branding.save": "admin",
+    "branding.preview": "admin",
+    "admin.users": "admin",
+    "admin.invite": "admin",
+    "admin.change_role": "admin",
+    "admin.set_active": "admin",
+    "admin.reset_link": "admin",
+    "admin.people": "admin",
+    "admin.add_person": "admin",
+    "admin.edit_person": "admin",
+    "admin.glossary": "admin",
+    "admin.save_glossary": "admin",
+    "api_transcripts.get_glossary": "admin",
+    "api_transcripts.put_glossary": "admin",
+}
+RANK = {"volunteer": 0, "social_lead": 1, "admin": 2}
+ROLES = tuple(RANK)
+
+
+def _rules(app: Any) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
+
+
+def _methods(rule: Rule) -> list[str]:
+    methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    return methods or sorted(rule.methods or set())  # a route that only answers HEAD or OPTIONS
+
+
+def _url(app: Any, rule: Rule) -> str:
+    values: dict[str, Any] = {}
+    for arg in rule.arguments:
+        converter = rule._converters.get(arg)  # noqa: SLF001
+        values[arg] = 999_999 if type(converter).__name__ == "IntegerConverter" else "srt" if arg == "fmt" else "x"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _is_login_wall(response: Any) -> bool:
+    if response.status_code == 401:
+        return True
+    return response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", "")
+
+
+def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = {rule.endpoint for rule in _rules(app)}
+    missing = sorted(endpoints - set(MATRIX))
+    assert not missing, f"Add these routes to MATRIX in {__file__} with the least role that may reach them: {missing}"
+
+
+def test_views_declare_what_the_matrix_says(app) -> None:  # type: ignore[no-untyped-def]
+    for endpoint, view in app.view_functions.items():
+        expected = MATRIX.get(endpoint)
+        if expected is None:
+            continue
+        is_public = getattr(view, PUBLIC_ATTR, False)
+        assert is_public == (expected == "public"), f"{endpoint}: @public is {is_public}, matrix says {expected}"
+        if expected in ("social_lead", "admin"):
+            roles = getattr(view, ROLES_ATTR, ())
+            assert roles and min(RANK[r] for r in roles) == RANK[expected], \
+                f"{endpoint} needs @role_required({expected!r}); it declares {roles}"
+
+
+def test_anonymous_reaches_only_public_routes(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    for rule in _rules(app):
+        url = _url(app, rule)
+        for method in _methods(rule):
+            response = client.open(url, method=method)
+            if MATRIX.get(rule.endpoint) == "public":
+                assert not _is_login_wall(response), f"{method} {url} should be public"
+            else:
+                assert _is_login_wall(response), f"anonymous {method} {url} got {response.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_its_routes(app, ctx, role: str) -> None:  # type: ignore[no-untyped-def]
+    """Denied routes answer 403 before doing anything; allowed GET routes don't (ids that don't exist
+    give 404, which is fine). Unsafe methods are tried only where they must be refused."""
+    _, token = make_user(ctx, f"{role}@example.org", role)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    client = app.test_client()
+    for rule in _rules(app):
+        need = MATRIX[rule.endpoint]
+        if need == "public":
+            continue  # covered by the anonymous test (signed /files URLs refuse bad signatures with 403)
+        allowed = RANK[role] >= RANK[need]
+        url = _url(app, rule)
+        for method in _methods(rule):
+            if allowed and method not in ("GET", "HEAD"):
+                continue
+            response = client.open(url, method=method, headers=headers)
+            if allowed:
+                assert response.status_code not in (401, 403) and not _is_login_wall(response), \
+                    f"{role} should reach {method} {url}; got {response.status_code}"
+            else:
+                assert response.status_code == 403, f"{role} must not reach {method} {url}; got {response.status_code}"
+
+
+def test_volunteer_is_refused_admin_pages_in_the_browser_session(client, ctx) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.forms import logged_in
+
+    logged_in(client, ctx, "volunteer")
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    assert "permission" in response.get_data(as_text=True)
+    assert "/admin/users" not in client.get("/recordings").get_data(as_text=True)  # no Admin link either

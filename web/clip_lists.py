@@ -1,0 +1,68 @@
+"""My clips and all clips: status, render progress, links to the results, and reopening a clip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clipper.models import CLIP_STATUSES, Clip
+from web import serialize
+from web.db import session, store
+
+bp = Blueprint("clip_lists", __name__)
+
+REOPENABLE = ("draft", "submitted", "rejected")  # until approved, a clip can be adjusted
+STATUS_FILTERS = (*CLIP_STATUSES, "rendering")
+
+
+def shown_status(clip: Clip) -> str:
+    """The status a volunteer cares about: 'rendering' while an approved clip's files are being made."""
+    if clip.status == "approved" and any(r.status in ("queued", "rendering") for r in clip.renders):
+        return "rendering"
+    return clip.status
+
+
+def render_progress(clip: Clip) -> float | None:
+    if not clip.renders:
+        return None
+    return sum(1.0 if r.status == "done" else r.progress for r in clip.renders) / len(clip.renders)
+
+
+def _rows(mine: bool) -> list[dict[str, Any]]:
+    query = select(Clip).options(selectinload(Clip.renders), selectinload(Clip.recording))
+    if mine:
+        query = query.where(Clip.created_by_id == current_user.id)
+    status = request.args.get("status", "")
+    if status in CLIP_STATUSES and status != "approved":
+        query = query.where(Clip.status == status)
+    elif status in ("approved", "rendering"):
+        query = query.where(Clip.status == "approved")
+    rows = []
+    for clip in session().scalars(query.order_by(Clip.updated_at.desc(), Clip.id.desc()).limit(200)):
+        shown = shown_status(clip)
+        if status in ("approved", "rendering") and shown != status:
+            continue
+        can_reopen = clip.status in REOPENABLE and (clip.created_by_id == current_user.id
+                                                    or current_user.has_role("social_lead"))
+        rows.append({"clip": clip, "status": shown, "progress": render_progress(clip), "reopen": can_reopen,
+                     "renders": [serialize.render(r, store()) for r in sorted(clip.renders, key=lambda r: r.preset)]})
+    return rows
+
+
+def _page(mine: bool) -> Any:
+    return render_template("clips/list.html", rows=_rows(mine), mine=mine, statuses=STATUS_FILTERS,
+                           status=request.args.get("status", ""))
+
+
+@bp.get("/clips")
+def all_clips() -> Any:
+    return _page(mine=False)
+
+
+@bp.get("/clips/mine")
+def mine() -> Any:
+    return _page(mine=True)
