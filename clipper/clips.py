@@ -80,8 +80,8 @@ def _number(value: object, name: str) -> float:
 EDITABLE_STATUSES = ("draft", "submitted", "rejected")
 FIELD_LABELS = {"start": "in point", "end": "out point", "title": "title", "speaker": "speaker", "tags": "tags",
                 "post_copy": "post copy", "caption_words": "caption words", "presets": "formats",
-                "status": "status"}
-LIMITS = {"title": 300, "speaker": 200, "post_copy": 2000, "tag": 40, "tags": 20, "word": 100}
+                "status": "status", "review_note": "reason"}
+LIMITS = {"title": 300, "speaker": 200, "post_copy": 2000, "tag": 40, "tags": 20, "word": 100, "review_note": 1000}
 
 
 class StaleEdit(Conflict):
@@ -152,6 +152,36 @@ def submit_clip(session: Session, clip: Clip, *, version: object, user_id: int |
     clip.status = "submitted"
     session.flush()
     return clip
+
+
+def approve_clip(session: Session, clip: Clip, *, version: object, user_id: int | None = None) -> Clip:
+    """submitted -> approved by a social lead; the caller queues the renders."""
+    _check_review(session, clip, version)
+    _record(session, clip, "clip.approved", {"status": [clip.status, "approved"]}, user_id)
+    clip.status, clip.approved_by_id, clip.review_note = "approved", user_id, ""
+    session.flush()
+    return clip
+
+
+def reject_clip(session: Session, clip: Clip, *, version: object, reason: object,
+                user_id: int | None = None) -> Clip:
+    """submitted -> rejected, with the reason the volunteer sees; they can adjust it and submit again."""
+    note = _text(reason, "review_note")
+    if not note:
+        raise InvalidInput("Say why the clip is rejected, so the volunteer knows what to change.")
+    _check_review(session, clip, version)
+    _record(session, clip, "clip.rejected", {"status": [clip.status, "rejected"]}, user_id)
+    clip.status, clip.review_note = "rejected", note
+    session.flush()
+    return clip
+
+
+def _check_review(session: Session, clip: Clip, version: object) -> None:
+    if _int(version, "version") != clip.version:
+        raise StaleEdit(_stale_message(session, clip, _int(version, "version")),
+                        changes_since(session, clip, _int(version, "version")), clip)
+    if clip.status != "submitted":
+        raise Conflict(f"Only submitted clips are reviewed; this one is {clip.status}.")
 
 
 def fix_caption_words(current: list[dict[str, object]], fixes: object) -> list[dict[str, object]]:

@@ -17,6 +17,7 @@ def recording(r: Recording) -> dict[str, Any]:
         "id": r.id, "title": r.title, "source": r.source, "source_url": r.source_url, "channel": r.channel,
         "aired_at": _time(r.aired_at), "duration": r.duration, "status": r.status, "progress": r.progress,
         "error": r.error or None, "language": r.language or None, "probe": r.probe or None,
+        "proxy": {"status": r.proxy_status or None, "error": r.proxy_error or None},
         "created_at": _time(r.created_at), "updated_at": _time(r.updated_at),
         "jobs": {"ingest": f"ingest-recording-{r.id}", "transcribe": f"transcribe-recording-{r.id}"},
     }
@@ -39,7 +40,7 @@ def clip(c: Clip, store: ObjectStore | None = None) -> dict[str, Any]:
         "id": c.id, "recording_id": c.recording_id, "start": c.start, "end": c.end, "duration": round(c.duration, 3),
         "title": c.title, "speaker": c.speaker, "tags": c.tags, "post_copy": c.post_copy,
         "caption_words": c.caption_words, "caption_text": " ".join(w["text"] for w in c.caption_words),
-        "presets": c.presets, "status": c.status, "version": c.version,
+        "presets": c.presets, "status": c.status, "version": c.version, "review_note": c.review_note or None,
         "renders": [render(r, store) for r in sorted(c.renders, key=lambda r: r.preset)],
         "job": f"render-clip-{c.id}",
         "created_at": _time(c.created_at), "updated_at": _time(c.updated_at),

@@ -36,6 +36,7 @@ class Clip(Timestamps, Base):
     version: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    review_note: Mapped[str] = mapped_column(Text, default="")  # why a social lead rejected it
 
     recording: Mapped[Recording] = relationship()
     renders: Mapped[list[Render]] = relationship(back_populates="clip", cascade="all, delete-orphan")

@@ -59,6 +59,11 @@ MATRIX: dict[str, str] = {
     "tus.status": "volunteer",
     "tus.append": "volunteer",
     "tus.terminate": "volunteer",
+    # social leads
+    "review.queue": "social_lead",
+    "review.decide": "social_lead",
+    "review.approve": "social_lead",
+    "review.reject": "social_lead",
     # admins
     "admin.home": "admin",
     "branding.edit": "admin",
