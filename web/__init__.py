@@ -61,8 +61,19 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
 
 def _area_blueprints() -> list:  # type: ignore[type-arg]
     """The UI areas. Each lives in its own module with a ``bp``; add new ones here."""
-    from web import (admin, api_search, api_transcripts, branding, clip_lists, pages, recording_page, recordings,
-                     review, search_pages, tus)
+    from web import (
+        admin,
+        api_search,
+        api_transcripts,
+        branding,
+        clip_lists,
+        pages,
+        recording_page,
+        recordings,
+        review,
+        search_pages,
+        tus,
+    )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
             review, branding]
