@@ -108,12 +108,20 @@ class OpenAIWhisperBackend:
                           segments=tuple(segments))
 
 
+HOP_LENGTH, FRAMES_PER_SECOND = 160, 100  # whisper's mel frames: 10 ms each at 16 kHz
+
+
 def _speech_spans(audio: np.ndarray) -> list[float]:
     """Start/end seconds of speech, from faster-whisper's bundled silero VAD (no download)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     spans = get_speech_timestamps(audio, VadOptions())
+    # whisper loops for ever on a clip that ends past its last mel frame (openai/whisper#2005): silero's
+    # end can be the sample after the last one, so keep every end a frame inside the audio.
+    last = (len(audio) // HOP_LENGTH - 1) / FRAMES_PER_SECOND
     out: list[float] = []
     for span in spans:
-        out += [span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE]
+        start, end = span["start"] / SAMPLE_RATE, min(span["end"] / SAMPLE_RATE, last)
+        if end - start >= 2 / FRAMES_PER_SECOND:
+            out += [start, end]
     return out
