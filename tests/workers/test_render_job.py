@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -11,7 +16,7 @@ from clipper.errors import StorageError
 from clipper.models import Branding, Clip, Recording, Render
 from tests.clipper.test_render import barcode_video, frame_numbers
 from tests.conftest import run_jobs
-from tests.s3server import moto_server, s3_bucket, s3_settings  # noqa: F401  (fixtures)
+from tests.s3server import moto_server, s3_bucket, s3_client, s3_settings  # noqa: F401  (fixtures)
 from workers import context, queues
 from workers.jobs.render import preview_clip, render_clip
 
@@ -47,7 +52,7 @@ def renders(ctx: context.Context, clip_id: int) -> dict[str, Render]:
 
 
 @pytest.mark.slow
-def test_render_job_stores_a_captioned_landscape_mp4(ctx, redis_url, barcode: Path, tmp_path: Path) -> None:
+def test_render_job_stores_a_captioned_landscape_mp4(ctx, redis_url, client, barcode: Path, tmp_path: Path) -> None:
     clip_id = add_clip(ctx, barcode, speaker="Jo Bloggs")
     queues.enqueue_render(ctx.redis, clip_id)
     run_jobs(redis_url, ("render",))
@@ -56,6 +61,12 @@ def test_render_job_stores_a_captioned_landscape_mp4(ctx, redis_url, barcode: Pa
     assert row.storage_key == f"clips/{clip_id}/landscape.mp4" and row.progress == 1.0
     assert (row.width, row.height) == (320, 240) and abs(row.duration - 1.8) <= 0.04
     assert row.public_url.startswith("http://localhost/files/clips/")
+    # The recorded link outlives the job (years, not the default hour) and downloads the object.
+    expires = int(parse_qs(urlparse(row.public_url).query)["expires"][0])
+    assert expires > time.time() + 5 * 365 * 24 * 3600
+    served = client.get(row.public_url.removeprefix("http://localhost"))
+    assert served.status_code == 200
+    assert served.data == ctx.store.open(row.storage_key).read() and len(served.data) == row.size
     stored = ctx.store.stat(row.storage_key)
     assert stored is not None and (stored.size, stored.sha256) == (row.size, row.sha256)
     local = ctx.store.get_file(row.storage_key, tmp_path / "out.mp4")
@@ -108,7 +119,7 @@ def test_required_imprint_refuses_the_render(ctx, barcode: Path) -> None:
 
 
 @pytest.fixture
-def s3_ctx(s3_settings, redis_url):  # type: ignore[no-untyped-def]
+def s3_ctx(s3_settings, redis_url):  # type: ignore[no-untyped-def]  # noqa: F811
     return context.configure(s3_settings, redis_url)
 
 
@@ -126,10 +137,29 @@ def test_renders_land_in_s3_once_per_variant(s3_ctx, barcode: Path, tmp_path: Pa
         stored = s3_ctx.store.stat(row.storage_key)
         assert stored is not None and stored.size == row.size and stored.content_type == "video/mp4"
         assert row.public_url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(row.public_url, timeout=10) as resp:  # the recorded link, from outside
+            assert resp.status == 200
+            assert resp.read() == s3_ctx.store.open(row.storage_key).read()
+
+
+def test_s3_public_base_url_is_recorded_and_downloads(s3_settings, redis_url, moto_server, s3_bucket,  # noqa: F811
+                                                      barcode: Path) -> None:
+    # What an operator does (Clipper sets no ACLs): a bucket policy that lets anyone read the clips.
+    s3_client(moto_server).put_bucket_policy(Bucket=s3_bucket, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                "Resource": f"arn:aws:s3:::{s3_bucket}/clipper/clips/*"}]}))
+    settings = dataclasses.replace(s3_settings, s3_public_base_url=f"{moto_server.endpoint}/{s3_bucket}")
+    ctx = context.configure(settings, redis_url)
+    clip_id = add_clip(ctx, barcode, start=1.0, end=2.0)
+    assert preview_clip(clip_id) == "preview"  # the rough cut records its URL the same way a render does
+    row = renders(ctx, clip_id)["landscape"]
+    assert row.public_url == f"{moto_server.endpoint}/{s3_bucket}/clipper/clips/{clip_id}/landscape.mp4"
+    with urllib.request.urlopen(row.public_url, timeout=10) as resp:
+        assert resp.status == 200 and resp.read() == ctx.store.open(row.storage_key).read()
 
 
 @pytest.mark.slow
-def test_storage_outage_is_retried_and_never_recorded_done(s3_ctx, moto_server, barcode: Path) -> None:
+def test_storage_outage_is_retried_and_never_recorded_done(s3_ctx, moto_server, barcode: Path) -> None:  # noqa: F811
     clip_id = add_clip(s3_ctx, barcode, start=1.0, end=1.6)
     # Writes of the video are acknowledged and thrown away: the object never arrives.
     moto_server.drop(times=None, when=lambda e: e["REQUEST_METHOD"] == "PUT" and e["PATH_INFO"].endswith(".mp4"))

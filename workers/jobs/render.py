@@ -28,6 +28,10 @@ from workers.jobs.common import INTERNAL_ERROR
 
 log = logging.getLogger(__name__)
 VIDEO_CACHE = "public, max-age=60, must-revalidate"  # re-renders replace the object at the same key
+# The URL recorded on a render is handed to supporters and schedulers, so it must outlive the job:
+# S3 gives the public base URL when one is set (else a presigned link, which S3 caps at a week);
+# the local store signs it for years (the signature still covers the key, so it cannot be re-aimed).
+PUBLIC_URL_SECONDS = 10 * 365 * 24 * 3600
 
 
 def render_clip(clip_id: int) -> str:
@@ -66,7 +70,7 @@ def render_clip(clip_id: int) -> str:
                         put_verified(ctx.store, f"clips/{clip_id}/poster.jpg", out.poster, public=True)
                     key = put_verified(ctx.store, f"clips/{clip_id}/{out.preset}.mp4", out.path, public=True,
                                        content_type="video/mp4", cache_control=VIDEO_CACHE)
-                    row.storage_key, row.public_url = key, ctx.store.url(key)
+                    row.storage_key, row.public_url = key, public_url(ctx.store, key)
                     row.size, row.sha256 = out.path.stat().st_size, sha256_file(out.path)
                     row.width, row.height, row.duration = out.width, out.height, out.duration
                     row.srt_key, row.vtt_key, row.poster_key = srt, vtt, poster
@@ -94,7 +98,7 @@ def preview_clip(clip_id: int) -> str:
                                    content_type="video/mp4", cache_control=VIDEO_CACHE)
                 session.refresh(row)
                 if row.status not in ("done", "rendering"):
-                    row.storage_key, row.public_url, row.status = key, ctx.store.url(key), "preview"
+                    row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
                     row.size, row.sha256 = out.stat().st_size, sha256_file(out)
                     session.commit()
         finally:
@@ -171,6 +175,11 @@ def fetch_logo(store: ObjectStore, key: str, work: Path) -> Path:
         raise RenderError("The logo file is missing from storage: upload it again on the Branding page, "
                           "or remove the logo.")
     return store.get_file(key, work / "logo.png")
+
+
+def public_url(store: ObjectStore, key: str) -> str:
+    """A link to a published render that stays valid (see ``PUBLIC_URL_SECONDS``)."""
+    return store.url(key, expires=PUBLIC_URL_SECONDS, public=True)
 
 
 def sha256_file(path: Path) -> str:
