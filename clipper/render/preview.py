@@ -38,6 +38,8 @@ def style_still(options: BrandingOptions, aspect: str, workdir: Path, *, speaker
                                          style=options.caption_style, duration=60, overlay=overlay), encoding="utf-8")
     frame = ffmpeg_python.input(f"testsrc2=size={width}x{height}:rate=25", f="lavfi").video
     frame = frame.filter("trim", start=0.62, end=0.7)  # timestamps kept: the third word is lit
+    # A grey picture, so the caption colours are judged on their own, not against the pattern's bars.
+    frame = frame.filter("hue", s=0)
     if options.logo_path is not None:
         logo = ffmpeg_python.input(str(options.logo_path), f="png_pipe", protocol_whitelist="file",
                                    format_whitelist="png_pipe").video

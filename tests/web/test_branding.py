@@ -33,6 +33,49 @@ def test_admin_saves_branding_and_sees_a_preview(client, ctx, tmp_path: Path) ->
     assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
 
 
+def pixels(png: bytes) -> tuple[int, int, bytes]:
+    """A PNG's size and its RGB24 pixels, decoded by ffmpeg."""
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "stream=width,height",
+                            "-of", "csv=p=0", "-"], input=png, capture_output=True, check=True).stdout
+    width, height = (int(v) for v in probe.decode().strip().split(","))
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-f", "png_pipe", "-i", "-", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                          "-"], input=png, capture_output=True, check=True).stdout
+    return width, height, raw
+
+
+def count(raw: bytes, rgb: tuple[int, int, int], *, rows: range, width: int, tolerance: int = 40) -> int:
+    found = 0
+    for y in rows:
+        line = raw[y * width * 3:(y + 1) * width * 3]
+        for x in range(0, len(line), 3):
+            if all(abs(line[x + i] - rgb[i]) <= tolerance for i in range(3)):
+                found += 1
+    return found
+
+
+def test_preview_follows_the_caption_style(client, ctx) -> None:
+    """The still is drawn from the saved style: highlight colour, position and case all show in its pixels."""
+    logged_in(client, ctx, "admin")
+    # The still's picture is grey, so any strongly coloured pixel is a caption's.
+    post_form(client, "/admin/branding/", {**FORM, "caption_highlight": "#00FF00", "imprint_text": ""})
+    w, h, green = pixels(client.get("/admin/branding/preview/landscape.png").data)
+    assert (w, h) == (640, 360)
+    post_form(client, "/admin/branding/", {**FORM, "caption_highlight": "#FF00FF", "imprint_text": ""})
+    _, _, magenta = pixels(client.get("/admin/branding/preview/landscape.png").data)
+    bottom = range(h * 2 // 3, h)
+    # The lit word changed colour: magenta appears where green was, in the caption band at the bottom.
+    assert count(magenta, (255, 0, 255), rows=bottom, width=w) > count(green, (255, 0, 255), rows=bottom, width=w) + 50
+    assert count(green, (0, 255, 0), rows=bottom, width=w, tolerance=30) > 50
+    post_form(client, "/admin/branding/", {**FORM, "caption_highlight": "#FF00FF", "imprint_text": "",
+                                           "caption_position": "top", "caption_uppercase": "on"})
+    _, _, top = pixels(client.get("/admin/branding/preview/landscape.png").data)
+    upper = range(0, h // 3)
+    assert count(top, (255, 0, 255), rows=upper, width=w) > count(magenta, (255, 0, 255), rows=upper, width=w) + 50
+    assert count(top, (255, 0, 255), rows=bottom, width=w) < count(magenta, (255, 0, 255), rows=bottom, width=w)
+    page = client.get("/admin/branding/").get_data(as_text=True)
+    assert "/admin/branding/preview/landscape.png?v=" in page  # a save changes the link, so browsers refetch
+
+
 def test_bad_values_get_a_clear_message(client, ctx) -> None:
     logged_in(client, ctx, "admin")
     resp = post_form(client, "/admin/branding/", {**FORM, "caption_colour": "red;drop"})
@@ -46,3 +89,8 @@ def test_only_admins_reach_branding(client, ctx) -> None:
     logged_in(client, ctx, "volunteer")
     assert client.get("/admin/branding/").status_code == 403
     assert client.get("/admin/branding/preview/square.png").status_code == 403
+
+
+def test_anonymous_users_never_reach_the_preview(client) -> None:
+    resp = client.get("/admin/branding/preview/square.png")
+    assert resp.status_code in (302, 401, 403) and not resp.data.startswith(b"\x89PNG")
