@@ -169,9 +169,8 @@ def users() -> None:
 @pass_env
 def users_create(env: Env, email: str, name: str, role: str, password: str, token: bool) -> None:
     """Create a user."""
-    from web.auth import hash_password
-
     from clipper.models import ApiToken
+    from web.auth import hash_password
 
     with env.sessions()() as session:
         email = email.strip().lower()
