@@ -209,3 +209,44 @@ def test_rough_preview_is_a_stream_copy(barcode: Path, tmp_path: Path) -> None:
 def test_plan_snaps_to_whole_frames(barcode: Path) -> None:
     plan = build_plan(replace(source_of(barcode)), start=1.211, end=2.989, presets=["landscape"])
     assert (round(plan.start * FPS, 6), round(plan.end * FPS, 6)) == (30, 75)
+
+
+def test_no_user_text_in_any_ffmpeg_call_of_a_render_or_style_preview(barcode: Path, tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Every argv the one runner executes (it logs each) for a whole render and a style still."""
+    from clipper.render.preview import style_still
+
+    hostile = " ".join(INJECTIONS)
+    branding = BrandingOptions(imprint=hostile, caption_style=CaptionStyle(font=INJECTIONS[0], uppercase=True))
+    plan = build_plan(source_of(barcode), start=0.0, end=0.6, presets=["landscape"],
+                      words=words_at(INJECTIONS, 0.0, 0.06), speaker=hostile, speaker_role=INJECTIONS[2],
+                      title=hostile, branding=branding)
+    with caplog.at_level("INFO", logger="clipper.ffmpeg"):
+        render(plan, tmp_path / "out")
+        png = style_still(branding, "vertical", tmp_path)
+    assert png.startswith(b"\x89PNG")
+    commands = [r.getMessage() for r in caplog.records if r.getMessage().startswith("running ")]
+    assert len(commands) >= 4  # audio, video, poster, still (and the probes)
+    for text in INJECTIONS + ("passwd", "%{", "fs300", "🎉", "مرحبا"):
+        assert all(text not in c for c in commands), text
+
+
+def test_audio_stays_in_sync_with_the_picture(tmp_path: Path) -> None:
+    """A beep that starts with frame 50 of the source starts with the frame showing 50 in the output."""
+    src = tmp_path / "beep.mp4"
+    subprocess.run([
+        "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+        f"color=c=black:s=320x240:r={FPS}:d=4,format=gray,"
+        "geq=lum='if(mod(floor(N/pow(2\\,floor(X/40)))\\,2)\\,235\\,16)'",
+        "-f", "lavfi", "-i", "aevalsrc='if(gte(t\\,2)\\,0.5*sin(2*PI*440*t)\\,0)':s=48000:d=4",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac", str(src),
+    ], check=True)
+    plan = build_plan(source_of(src), start=1.2, end=3.0, presets=["landscape"])
+    [out] = render(plan, tmp_path / "out")
+    frame = frame_numbers(out.path, 320, 240).index(50)
+    pcm = ffmpeg.run(["-i", str(out.path), "-map", "0:a", "-ac", "1", "-f", "s16le", "-ar", "48000", "pipe:1"],
+                     trusted=True, capture_stdout=True).stdout
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
+    loudest = max(abs(s) for s in samples)
+    onset = next(i for i, s in enumerate(samples) if abs(s) > loudest * 0.2) / 48000
+    assert abs(onset - frame / FPS) <= 1 / FPS, (onset, frame / FPS)

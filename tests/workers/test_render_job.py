@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import time
@@ -190,3 +191,55 @@ def test_saving_a_clip_makes_a_rough_preview_then_the_render_replaces_it(client,
     run_jobs(redis_url, ("render",))
     [render] = client.get(f"/api/v1/clips/{clip_id}", headers=auth).json["renders"]
     assert render["status"] == "done" and render["storage_key"] == f"clips/{clip_id}/landscape.mp4"
+
+
+def _mp4_put(environ: dict) -> bool:  # type: ignore[type-arg]
+    return environ["REQUEST_METHOD"] == "PUT" and environ["PATH_INFO"].endswith(".mp4")
+
+
+@pytest.mark.slow
+def test_an_outage_fails_the_job_for_rq_to_retry_and_the_retry_finishes(s3_ctx, moto_server, redis_url,  # noqa: F811
+                                                                         barcode: Path) -> None:
+    """Through a real worker: the job fails while S3 loses writes, RQ holds a retry, the retry lands it."""
+    from rq import Queue
+    from rq.job import Job
+
+    clip_id = add_clip(s3_ctx, barcode, start=1.0, end=1.6)
+    moto_server.drop(times=None, when=_mp4_put)
+    job = queues.enqueue_render(s3_ctx.redis, clip_id)
+    run_jobs(redis_url, ("render",))
+    row = renders(s3_ctx, clip_id)["landscape"]
+    assert row.status == "failed" and row.sha256 == "" and "storage" in row.error
+    job = Job.fetch(job.id, connection=s3_ctx.redis)
+    assert job.get_status(refresh=True) == "scheduled" and job.retries_left == 1  # RQ will try again
+    moto_server.heal()
+    queue = Queue("render", connection=s3_ctx.redis)
+    queue.scheduled_job_registry.remove(job)
+    queue.enqueue_job(job)  # what RQ's scheduler does when the retry interval is up
+    run_jobs(redis_url, ("render",))
+    row = renders(s3_ctx, clip_id)["landscape"]
+    assert row.status == "done"
+    data = s3_ctx.store.open(row.storage_key).read()
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (row.size, row.sha256)
+
+
+@pytest.mark.slow
+def test_a_brief_outage_mid_upload_is_retried_within_the_job(s3_ctx, moto_server, barcode: Path) -> None:  # noqa: F811
+    clip_id = add_clip(s3_ctx, barcode, start=1.0, end=1.6)
+    # More failures than botocore's own attempts: our upload loop must try again, then verify.
+    moto_server.fail(503, times=4, when=_mp4_put)
+    render_clip(clip_id)
+    row = renders(s3_ctx, clip_id)["landscape"]
+    assert row.status == "done", row.error
+    data = s3_ctx.store.open(row.storage_key).read()
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (row.size, row.sha256)
+
+
+def test_a_logo_missing_from_storage_is_a_clear_error(ctx, barcode: Path) -> None:
+    clip_id = add_clip(ctx, barcode)
+    with ctx.sessions() as session:
+        Branding.current(session).logo_key = "branding/logo.png"  # saved once, since deleted from storage
+        session.commit()
+    render_clip(clip_id)
+    row = renders(ctx, clip_id)["landscape"]
+    assert row.status == "failed" and "logo file is missing" in row.error
