@@ -25,7 +25,7 @@ def recording(r: Recording) -> dict[str, Any]:
 
 def render(r: Render, store: ObjectStore | None = None) -> dict[str, Any]:
     url = r.public_url
-    if store is not None and r.storage_key and r.status == "done":
+    if store is not None and r.storage_key and r.status in ("done", "preview"):
         url = store.url(r.storage_key, download_name=f"clip-{r.clip_id}-{r.preset}.mp4") or url
     return {
         "id": r.id, "preset": r.preset, "status": r.status, "progress": r.progress, "url": url or None,
