@@ -9,8 +9,11 @@ next one is decoded; a rerun passes the checkpoint as ``start`` and carries on f
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from clipper.errors import TranscriptionError
 from clipper.speech.audio import pcm_duration, read_pcm
@@ -56,6 +59,7 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
 
         result = backend.transcribe_array(audio, progress, offset=offset + pos)
         del audio
+        release_freed_memory()
         segments = result.segments
         if last:
             end = length
@@ -71,3 +75,25 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
             segments = kept
         yield Chunk(index=index, start=round(offset + pos, 3), end=round(offset + end, 3), segments=segments)
         pos, index = end, index + 1
+
+
+def release_freed_memory() -> None:
+    """Give the memory the last window freed back to the OS.
+
+    glibc keeps freed blocks for reuse, and the next window's differently sized buffers (audio, features,
+    decoder state) land beside them rather than in them: measured, the peak grew by a third from the first
+    window to the second and then stayed. Trimming after each window keeps a long recording's peak at about
+    one window's. A no-op where there is no glibc.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim():  # type: ignore[no-untyped-def]
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None

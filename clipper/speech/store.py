@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from clipper.errors import InvalidInput, NotFound
 from clipper.models import Recording, Segment, Word
+from clipper.search import reindex_segment
 from clipper.speech.chunks import Chunk
 
 
@@ -59,4 +60,7 @@ def edit_word(session: Session, recording_id: int, idx: int, text: str | None) -
         if len(text) > 200:
             raise InvalidInput("That is too long for one word: keep it under 200 characters.")
     word.edited_text = None if text is None or text == word.text else text
+    session.flush()
+    if word.segment is not None:
+        reindex_segment(session, word.segment)  # search finds the words as they now read
     return word
