@@ -56,7 +56,7 @@ def _sections(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     parts = text.split("\n## ")
     for part in parts[1:]:
-        area = part.split("\n", 1)[0].strip()
+        area = part.split("\n", 1)[0].split(":")[0].strip()
         if area in AREAS:
             found[area] = "## " + part.rstrip() + "\n"
     return found
