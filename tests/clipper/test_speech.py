@@ -26,6 +26,8 @@ def openai_options(pytestconfig: pytest.Config) -> SpeechOptions:
 
 @pytest.fixture(scope="module")
 def jfk_pcm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not JFK.exists():
+        pytest.skip("../shared/data/jfk.flac is not here")
     return decode_audio(JFK, tmp_path_factory.mktemp("jfk") / "jfk.pcm")
 
 
@@ -74,8 +76,6 @@ def test_openai_whisper_generated_speech_word_error_rate(briefing_pcm: tuple[Pat
 
 
 def test_progress_reaches_the_end(jfk_pcm: Path) -> None:
-    if not JFK.exists():
-        pytest.skip("../shared/data/jfk.flac is not here")
     seen: list[float] = []
     load_backend(SpeechOptions()).transcribe(str(jfk_pcm), seen.append)
     assert seen and seen == sorted(seen) and seen[-1] == 1.0
