@@ -8,7 +8,7 @@ ASS renderer would interpret (override blocks ``{...}``, ``\\N``-style escapes, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Word joiner (U+2060): invisible, and a backslash followed by it is no longer an ASS escape.
@@ -90,7 +90,7 @@ class Overlay:
     extras: dict[str, str] = field(default_factory=dict)
 
 
-def relative_words(words: Iterable[dict[str, object]], start: float, end: float) -> list[Word]:
+def relative_words(words: Iterable[Mapping[str, object]], start: float, end: float) -> list[Word]:
     """A clip's stored words (absolute times) -> ``Word``s relative to ``start``, clamped to the clip."""
     out = []
     for w in words:

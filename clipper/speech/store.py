@@ -28,6 +28,7 @@ def append_chunk(session: Session, recording: Recording, chunk: Chunk) -> int:
                                   .where(Segment.recording_id == recording.id))
     next_word = session.scalar(select(func.coalesce(func.max(Word.idx) + 1, 0))
                                .where(Word.recording_id == recording.id))
+    assert next_segment is not None and next_word is not None  # coalesce(..., 0) is never NULL
     added = 0
     for i, seg in enumerate(chunk.segments):
         segment = Segment(recording_id=recording.id, idx=next_segment + i, start=seg.start, end=seg.end,
