@@ -38,6 +38,9 @@ def page(recording_id: int) -> Any:
         "recording": _recording_info(recording),
         "maxClipSeconds": settings().max_clip_seconds,
         "platforms": [{"name": n, "seconds": s} for n, s in PLATFORM_LIMITS],
+        # what the renderer refuses past (settings): the page warns before a volunteer saves
+        "presetLimits": [{"name": name, "seconds": getattr(settings(), f"render_max_{name}_seconds")}
+                         for name in ("landscape", "square", "vertical")],
         "people": _people(),
         "urls": {
             "words": f"/api/v1/recordings/{recording.id}/words",

@@ -297,3 +297,22 @@ def test_playback_highlights_and_scrolls_unless_told_not_to(live_server, page_as
     page.mouse.click(bounds["x"] + bounds["width"] / 2, bounds["y"] + bounds["height"] / 2)
     duration = page.evaluate("window.__deskPlayer.duration")
     assert abs(page.evaluate("window.__deskPlayer.time") - duration / 2) < duration / 50
+
+
+def test_a_clip_too_long_for_a_format_is_warned_about_before_saving(live_server, page_as) -> None:  # type: ignore[no-untyped-def]
+    """The renderer refuses a vertical clip past CLIPPER_RENDER_MAX_VERTICAL_SECONDS; the page says so first."""
+    import dataclasses
+
+    live_server.app.config["CLIPPER"] = dataclasses.replace(live_server.settings, render_max_vertical_seconds=2.0)
+    rid = _ready_recording(live_server, SENTENCES)
+    page = page_as("volunteer")
+    _open(page, f"{live_server.url}/recordings/{rid}")
+    _word(page, 0).click()
+    _word(page, 3).click(modifiers=["Shift"])  # 1.0 – 2.9 s: fits
+    expect(page.locator("#duration")).to_have_text("Duration 0:01.90")
+    _word(page, 5).click(modifiers=["Shift"])  # 1.0 – 3.9 s: too long for vertical only
+    expect(page.locator("#duration")).to_contain_text("Too long for vertical (at most 0:02.00)")
+    expect(page.locator("#duration")).to_have_class(re.compile("warning"))
+    page.fill("#title", "Long one")
+    page.click("#save")  # a warning, not an error: the clip saves (landscape and square still render)
+    page.wait_for_selector("#clip-status:has-text('draft')")

@@ -86,8 +86,12 @@ function showRange() {
   const d = r[1] - r[0];
   const bad = d <= 0 ? "The out point is before the in point: move one of them."
     : d > config.maxClipSeconds ? `Too long: clips can be at most ${fmt(config.maxClipSeconds)}.` : "";
-  $("duration").textContent = d > 0 ? `Duration ${fmt(d)}${bad ? " — " + bad : ""}` : bad;
+  const over = bad ? [] : config.presetLimits.filter((p) => d > p.seconds);
+  const warn = over.length ? `Too long for ${over.map((p) => p.name).join(" and ")} (at most `
+    + `${fmt(Math.min(...over.map((p) => p.seconds)))}): that format will not be rendered.` : "";
+  $("duration").textContent = d > 0 ? `Duration ${fmt(d)}${bad || warn ? " — " + (bad || warn) : ""}` : bad;
   $("duration").classList.toggle("error", !!bad);
+  $("duration").classList.toggle("warning", !!warn);
   for (const p of config.platforms) {
     const li = document.createElement("li");
     li.textContent = `${p.name} ${fmt(p.seconds).replace(/\.00$/, "")}`;
