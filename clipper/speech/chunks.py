@@ -48,6 +48,7 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
     length = pcm_duration(pcm_path)
     total = total or offset + length
     pos, index = 0.0, first_index
+    reached = [0.0]  # a window re-reads the end of the one before: progress must not go back with it
     while pos < length - 0.05:
         window = min(chunk_seconds, length - pos)
         last = pos + window >= length - 0.05
@@ -55,7 +56,8 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
 
         def progress(fraction: float, pos: float = pos, window: float = window) -> None:
             if on_progress and total:
-                on_progress(min(1.0, (offset + pos + fraction * window) / total))
+                reached[0] = max(reached[0], min(1.0, (offset + pos + fraction * window) / total))
+                on_progress(reached[0])
 
         result = backend.transcribe_array(audio, progress, offset=offset + pos)
         del audio

@@ -116,19 +116,22 @@ def test_a_killed_transcription_resumes_from_its_last_chunk(ctx, settings: Setti
 def test_cancel_stops_the_job_keeps_its_words_and_carries_on(client, auth, ctx, settings, briefing) -> None:  # type: ignore[no-untyped-def]
     wav, text, duration = briefing
     rid = _recording(ctx, wav, duration)
+    progress: list[float] = []  # what the recording page shows, sampled through both runs
+
+    def watch(worker: subprocess.Popen, done):  # type: ignore[no-untyped-def,type-arg]
+        def check() -> bool:
+            state = _state(ctx, rid)
+            progress.append(state.progress)
+            return done(state) or worker.poll() is not None
+        return check
+
     worker = _start_job(settings, rid)
-    progress: list[float] = []
-
-    def first_chunk() -> bool:
-        state = _state(ctx, rid)
-        progress.append(state.progress)
-        return state.transcribed_chunks >= 1 or worker.poll() is not None
-
     try:
-        _wait(first_chunk, 240, "the first chunk")
+        _wait(watch(worker, lambda s: s.transcribed_chunks >= 1), 240, "the first chunk")
         asked = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=auth)  # "stop" in the UI
         assert asked.status_code == 202, asked.json
-        assert worker.wait(60) == 0  # it stops by itself, between segments
+        _wait(watch(worker, lambda s: False), 60, "the job to stop by itself, between segments")
+        assert worker.wait(10) == 0
     finally:
         worker.kill()
     stopped = client.get(f"/api/v1/recordings/{rid}", headers=auth).json
@@ -138,11 +141,18 @@ def test_cancel_stops_the_job_keeps_its_words_and_carries_on(client, auth, ctx, 
     again = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=auth)
     assert again.status_code == 409 and "not being transcribed" in again.json["error"]
 
-    assert transcribe_recording(rid) == "ready"  # queued again: carries on from the last chunk
+    worker = _start_job(settings, rid)  # queued again: carries on from the last chunk
+    try:
+        _wait(watch(worker, lambda s: s.status != "cancelled" and s.status != "transcribing"), 240, "the rerun")
+        assert worker.wait(10) == 0
+    finally:
+        worker.kill()
+    assert _state(ctx, rid).status == "ready"
     after = _words(ctx, rid)
     assert after[:len(kept)] == kept
     assert word_error_rate(text, " ".join(w[3] for w in after)) < 0.15
-    assert progress == sorted(progress) and _state(ctx, rid).progress == 1.0
+    assert progress == sorted(progress), progress  # never goes back, not even when the rerun starts
+    assert progress[-1] == 1.0 and progress[0] < 0.5, progress
 
 
 def test_silence_and_noise_get_no_invented_words(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,8 @@ from clipper.speech.store import append_chunk, reset_transcript
 from workers.context import current
 from workers.jobs.common import outcome_on, progress_reporter
 
+LOW, HIGH = 0.05, 0.99  # progress: decoding the audio comes before, and the last commit after
+
 
 def speech_options(settings: Settings, terms: tuple[str, ...] = ()) -> SpeechOptions:
     return SpeechOptions(backend=settings.whisper_backend, model=settings.whisper_model,
@@ -39,6 +41,7 @@ def transcribe_recording(recording_id: int) -> str:
         recording = get_recording(session, recording_id)
         if recording.status == "ready":
             reset_transcript(session, recording)
+            recording.progress = 0.0
         recording.status, recording.error, recording.cancel_requested = "transcribing", "", False
         session.commit()
         work = ctx.workdir(f"transcribe-{recording_id}")
@@ -50,7 +53,8 @@ def transcribe_recording(recording_id: int) -> str:
                 original.unlink()
                 terms = tuple(e.term for e in glossary.list_terms(session))
                 backend = load_backend(speech_options(ctx.settings, terms))
-                report = _cancellable(session, recording_id, progress_reporter(session, recording, low=0.05, high=0.99))
+                report = _cancellable(session, recording_id, progress_reporter(session, recording, low=LOW, high=HIGH),
+                                      floor=(recording.progress - LOW) / (HIGH - LOW) if start else 0.0)
                 try:
                     for chunk in transcribe_chunks(backend, str(pcm), offset=start, first_index=recording.transcribed_chunks,
                                                    chunk_seconds=ctx.settings.whisper_chunk_seconds,
@@ -70,13 +74,17 @@ def transcribe_recording(recording_id: int) -> str:
         return recording.status
 
 
-def _cancellable(session: Session, recording_id: int, report: Callable[[float], None],
+def _cancellable(session: Session, recording_id: int, report: Callable[[float], None], *, floor: float = 0.0,
                  every: float = 2.0) -> Callable[[float], None]:
-    """``report``, which also stops the job (between segments) once someone has asked to cancel."""
+    """``report``, which also stops the job (between segments) once someone has asked to cancel.
+
+    A rerun re-reads audio after its checkpoint that the stopped run had already reported progress on:
+    progress stays at ``floor`` (where the stopped run left it) until the rerun gets past it.
+    """
     last = [0.0]
 
     def check(fraction: float) -> None:
-        report(fraction)
+        report(max(floor, fraction))
         if time.monotonic() - last[0] < every:
             return
         last[0] = time.monotonic()
