@@ -266,14 +266,15 @@ def export(env: Env, recording_id: int, fmt: str, output: str) -> None:
     """Export a recording's transcript (volunteers' word fixes applied)."""
     from clipper import exports, glossary
 
-    with env.sessions()() as session, click.open_file(output, "w", encoding="utf-8") as out:
+    with env.sessions()() as session:
         try:
             recording = recording_service.get_recording(session, recording_id)
         except ClipperError as exc:
-            _fail(exc)
+            _fail(exc)  # before opening --output: a failed export leaves no empty file behind
         checker = glossary.Checker([e.term for e in glossary.list_terms(session)]) if fmt == "json" else None
-        for part in exports.export(session, recording, fmt, checker):
-            out.write(part)
+        with click.open_file(output, "w", encoding="utf-8") as out:
+            for part in exports.export(session, recording, fmt, checker):
+                out.write(part)
 
 
 @main.command()

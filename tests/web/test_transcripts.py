@@ -107,8 +107,8 @@ def test_the_cli_exports_the_same_transcript(client, auth, recording, settings, 
         assert result.exit_code == 0, result.output
         api = client.get(f"/api/v1/recordings/{rid}/transcript.{fmt}", headers=auth).get_data(as_text=True)
         assert out.read_text() == api
-    missing = runner.invoke(main, ["export", "9999"], env=env)
-    assert missing.exit_code == 1 and "9999" in missing.output
+    missing = runner.invoke(main, ["export", "9999", "-o", str(tmp_path / "missing.srt")], env=env)
+    assert missing.exit_code == 1 and "9999" in missing.output and not (tmp_path / "missing.srt").exists()
 
 
 def test_glossary_flags_likely_misspelt_names(client, auth, admin, recording) -> None:  # type: ignore[no-untyped-def]
