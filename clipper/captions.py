@@ -255,10 +255,24 @@ def _clock(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def sidecar_text(text: str, *, vtt: bool = False) -> str:
+    """One caption line for SRT/VTT that players show as the words typed, as the burned-in captions do.
+
+    Players style SRT ``<font>``/``<b>`` tags and ``{\\an8}``-style override blocks, so a caption fix could
+    turn into a fake, styled quote. Nothing is dropped: tags and blocks are shown literally (VTT escapes
+    ``<``, ``>`` and ``&``; SRT has no escapes, so they become look-alike brackets), and a backslash can no
+    longer start an escape such as ``\\N``.
+    """
+    text = clean_text(text).replace("\\", "\\" + _WJ).replace("{", "\uff5b").replace("}", "\uff5d")
+    if vtt:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("<", "\u2039").replace(">", "\u203a")  # also keeps "-->" out of a cue
+
+
 def srt(captions: Sequence[Caption]) -> str:
     blocks = []
     for i, c in enumerate(captions, 1):
-        text = "\n".join(clean_text(" ".join(w.text for w in line)).replace("-->", "->") for line in c.lines)
+        text = "\n".join(sidecar_text(" ".join(w.text for w in line)) for line in c.lines)
         blocks.append(f"{i}\n{_clock(c.start, ',')} --> {_clock(c.end, ',')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -266,10 +280,7 @@ def srt(captions: Sequence[Caption]) -> str:
 def vtt(captions: Sequence[Caption]) -> str:
     blocks = ["WEBVTT\n"]
     for c in captions:
-        text = "\n".join(_vtt_escape(" ".join(w.text for w in line)) for line in c.lines)
+        text = "\n".join(sidecar_text(" ".join(w.text for w in line), vtt=True) for line in c.lines)
         blocks.append(f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{text}\n")
     return "\n".join(blocks)
 
-
-def _vtt_escape(text: str) -> str:
-    return clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clipper.errors import Conflict, InvalidInput, NotFound
+from clipper.errors import Conflict, Forbidden, InvalidInput, NotFound
 from clipper.models import PRESETS, Clip, Recording, Word
+from clipper.plaintext import check_plain
 
 
 def check_range(recording: Recording, start: float, end: float, max_seconds: float) -> None:
@@ -24,6 +25,19 @@ def check_range(recording: Recording, start: float, end: float, max_seconds: flo
         )
     if end - start > max_seconds:
         raise InvalidInput(f"The clip is {end - start:.0f} s long; the longest allowed is {max_seconds:.0f} s.")
+    frame = frame_seconds(recording)
+    if round(end, 3) - round(start, 3) < frame - 0.0005:
+        raise InvalidInput(f"The clip is shorter than one frame ({frame:.3f} s): move its out point later.")
+
+
+def frame_seconds(recording: Recording) -> float:
+    """One frame of the recording (25 fps when it has no video, or its rate is unknown)."""
+    fps = (recording.probe or {}).get("fps") or 25.0
+    try:
+        fps = float(fps)
+    except (TypeError, ValueError):
+        fps = 25.0
+    return 1.0 / fps if 1.0 <= fps <= 1000.0 else 1.0 / 25.0
 
 
 def words_between(session: Session, recording_id: int, start: float, end: float) -> list[dict[str, object]]:
@@ -42,13 +56,8 @@ def create_clip(session: Session, recording: Recording, *, start: float, end: fl
                 created_by_id: int | None = None, tags: object = None, post_copy: str = "") -> Clip:
     start, end = _number(start, "start"), _number(end, "end")
     check_range(recording, start, end, max_seconds)
-    title = (title or "").strip()
-    if len(title) > 300:
-        raise InvalidInput("The title is too long: keep it under 300 characters.")
-    presets = list(presets or PRESETS)
-    unknown = [p for p in presets if p not in PRESETS]
-    if unknown:
-        raise InvalidInput(f"Unknown preset {unknown[0]!r}: choose from {', '.join(PRESETS)}.")
+    title = _text(title or "", "title")
+    presets = _presets(list(PRESETS) if presets is None else presets)
     clip = Clip(recording_id=recording.id, start=round(start, 3), end=round(end, 3), title=title,
                 speaker=_text(speaker, "speaker"), presets=presets, created_by_id=created_by_id,
                 tags=clean_tags(tags or []), post_copy=_text(post_copy, "post_copy", strip=False),
@@ -66,6 +75,8 @@ def get_clip(session: Session, clip_id: int) -> Clip:
 
 
 def _number(value: object, name: str) -> float:
+    if isinstance(value, bool):  # JSON true/false would otherwise pass as 1.0 and 0.0
+        raise InvalidInput(f"The clip's {name} must be a number of seconds, not {str(value).lower()}.")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -101,11 +112,9 @@ def update_clip(session: Session, clip: Clip, data: dict[str, object], *, versio
     are still inside; ``caption_words`` in ``data`` only changes texts (timings always come from the
     transcript, so a fix never shifts a caption).
     """
+    claim(session, clip, version)
     if clip.status not in EDITABLE_STATUSES:
         raise Conflict(f"This clip is {clip.status}; it can no longer be changed. Mark a new clip instead.")
-    if _int(version, "version") != clip.version:
-        raise StaleEdit(_stale_message(session, clip, _int(version, "version")),
-                        changes_since(session, clip, _int(version, "version")), clip)
     before = _snapshot(clip)
     start = _number(data.get("start", clip.start), "start")
     end = _number(data.get("end", clip.end), "end")
@@ -139,9 +148,7 @@ def update_clip(session: Session, clip: Clip, data: dict[str, object], *, versio
 
 def submit_clip(session: Session, clip: Clip, *, version: object, user_id: int | None = None) -> Clip:
     """draft (or rejected) -> submitted, for a social lead to review."""
-    if _int(version, "version") != clip.version:
-        raise StaleEdit(_stale_message(session, clip, _int(version, "version")),
-                        changes_since(session, clip, _int(version, "version")), clip)
+    claim(session, clip, version)
     if clip.status == "submitted":
         return clip
     if clip.status not in ("draft", "rejected"):
@@ -154,10 +161,20 @@ def submit_clip(session: Session, clip: Clip, *, version: object, user_id: int |
     return clip
 
 
-def approve_clip(session: Session, clip: Clip, *, version: object, user_id: int | None = None) -> Clip:
-    """submitted -> approved by a social lead; the caller queues the renders."""
+def approve_clip(session: Session, clip: Clip, *, version: object, user_id: int | None = None,
+                 is_admin: bool = False) -> Clip:
+    """submitted -> approved, exactly at ``version`` (the one the lead watched); the caller queues the renders.
+
+    Two people on every approval: whoever marked the clip or last changed it cannot approve it. An admin
+    may, and the approval event says so (``admin_override``).
+    """
     _check_review(session, clip, version)
-    _record(session, clip, "clip.approved", {"status": [clip.status, "approved"]}, user_id)
+    override = _own_work(session, clip, user_id)
+    if override and not is_admin:
+        raise Forbidden(f"You {override} this clip, so someone else must approve it (two people on every "
+                        "approval). Ask another social lead, or an admin.")
+    extra = {"admin_override": f"approved by an admin who {override} it"} if override else {}
+    _record(session, clip, "clip.approved", {"status": [clip.status, "approved"]}, user_id, **extra)
     clip.status, clip.approved_by_id, clip.review_note = "approved", user_id, ""
     session.flush()
     return clip
@@ -177,11 +194,39 @@ def reject_clip(session: Session, clip: Clip, *, version: object, reason: object
 
 
 def _check_review(session: Session, clip: Clip, version: object) -> None:
-    if _int(version, "version") != clip.version:
-        raise StaleEdit(_stale_message(session, clip, _int(version, "version")),
-                        changes_since(session, clip, _int(version, "version")), clip)
+    claim(session, clip, version)
     if clip.status != "submitted":
         raise Conflict(f"Only submitted clips are reviewed; this one is {clip.status}.")
+
+
+def claim(session: Session, clip: Clip, version: object) -> None:
+    """Lock the clip at ``version`` (the one the user loaded) for this transaction, or raise ``StaleEdit``.
+
+    One conditional ``UPDATE ... WHERE id = :id AND version = :v``: the database checks the version and
+    takes the row's write lock in the same statement, so of two saves that loaded the same version exactly
+    one gets through, and the other is told what changed (no read-then-write window). The clip is then
+    re-read under the lock; the caller's changes bump the version and are committed with the lock held.
+    """
+    seen = _int(version, "version")
+    done = session.execute(update(Clip).where(Clip.id == clip.id, Clip.version == seen)
+                           .values(version=Clip.version).execution_options(synchronize_session=False))
+    session.refresh(clip)
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleEdit(_stale_message(session, clip, seen), changes_since(session, clip, seen), clip)
+
+
+def _own_work(session: Session, clip: Clip, user_id: int | None) -> str:
+    """'marked' or 'last changed' when ``user_id`` did that to ``clip``; '' otherwise."""
+    from clipper.models import Event
+
+    if user_id is None:
+        return ""
+    if clip.created_by_id == user_id:
+        return "marked"
+    last = session.scalar(select(Event.user_id).where(
+        Event.target_type == "clip", Event.target_id == clip.id, Event.action.in_(("clip.created", "clip.updated")))
+        .order_by(Event.id.desc()).limit(1))
+    return "last changed" if last == user_id else ""
 
 
 def fix_caption_words(current: list[dict[str, object]], fixes: object) -> list[dict[str, object]]:
@@ -208,6 +253,7 @@ def fix_caption_words(current: list[dict[str, object]], fixes: object) -> list[d
         at = f"{float(word['start']):.2f} s"  # type: ignore[arg-type]
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput(f"A caption word cannot be empty (the word at {at}).")
+        check_plain(text, f"caption word at {at}")
         text = " ".join(text.split())
         if len(text) > LIMITS["word"]:
             raise InvalidInput(f"A caption word is too long (the word at {at}): keep it under {LIMITS['word']} characters.")
@@ -258,11 +304,12 @@ def _stale_message(session: Session, clip: Clip, version: int) -> str:
             "Your edit was not saved; look at their changes, then save again.")
 
 
-def _record(session: Session, clip: Clip, action: str, changed: Mapping[str, object], user_id: int | None) -> None:
+def _record(session: Session, clip: Clip, action: str, changed: Mapping[str, object], user_id: int | None,
+            **extra: object) -> None:
     from clipper import events
 
     clip.version += 1
-    events.record(session, action, clip, user_id=user_id, version=clip.version, changed=changed)
+    events.record(session, action, clip, user_id=user_id, version=clip.version, changed=changed, **extra)
 
 
 def _snapshot(clip: Clip) -> dict[str, object]:
@@ -280,6 +327,7 @@ def _text(value: object, name: str, *, strip: bool = True) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(f"The clip's {FIELD_LABELS.get(name, name)} must be text.")
+    check_plain(value, FIELD_LABELS.get(name, name))
     text = value.strip() if strip else value.replace("\r\n", "\n")
     if len(text) > LIMITS[name]:
         raise InvalidInput(f"The {FIELD_LABELS.get(name, name)} is too long ({len(text)} characters): "
@@ -290,9 +338,12 @@ def _text(value: object, name: str, *, strip: bool = True) -> str:
 def _presets(value: object) -> list[str]:
     if not isinstance(value, list) or not value:
         raise InvalidInput(f"Choose at least one format: {', '.join(PRESETS)}.")
-    unknown = [p for p in value if p not in PRESETS]
+    unknown = [p for p in value if not isinstance(p, str) or p not in PRESETS]
     if unknown:
         raise InvalidInput(f"Unknown preset {unknown[0]!r}: choose from {', '.join(PRESETS)}.")
+    twice = [p for i, p in enumerate(value) if p in value[:i]]
+    if twice:
+        raise InvalidInput(f"The format {twice[0]!r} is listed twice: choose each format once.")
     return [str(p) for p in value]
 
 

@@ -29,6 +29,12 @@ class InvalidInput(ClipperError):
     """The request itself is wrong: a clip that ends before it starts, a missing field."""
 
 
+class Forbidden(ClipperError):
+    """The user may not do this to this record (not theirs, not their role, or the wrong moment)."""
+
+    status = 403
+
+
 class NotFound(ClipperError):
     status = 404
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clipper.captions import sidecar_text
 from clipper.errors import InvalidInput
 from clipper.glossary import Checker
 from clipper.models import Recording, Segment, Word
@@ -70,14 +71,14 @@ def segments(session: Session, recording_id: int) -> Iterator[ExportSegment]:
 
 def to_srt(segs: Iterable[ExportSegment]) -> Iterator[str]:
     for n, (start, end, lines) in enumerate(_cues(segs), 1):
-        yield f"{n}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n" + "\n".join(lines) + "\n\n"
+        text = "\n".join(sidecar_text(line) for line in lines)  # a volunteer's edit cannot add tags or "-->"
+        yield f"{n}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{text}\n\n"
 
 
 def to_vtt(segs: Iterable[ExportSegment]) -> Iterator[str]:
     yield "WEBVTT\n\n"
     for start, end, lines in _cues(segs):
-        # "-->" inside a cue would end it early; a volunteer's edit could contain one.
-        text = "\n".join(lines).replace("-->", "→").replace("&", "&amp;").replace("<", "&lt;")
+        text = "\n".join(sidecar_text(line, vtt=True) for line in lines)
         yield f"{_stamp(start, '.')} --> {_stamp(end, '.')}\n{text}\n\n"
 
 

@@ -7,23 +7,32 @@ from sqlalchemy.orm import Session
 
 from clipper.errors import InvalidInput, NotFound
 from clipper.models import Recording, Segment, Word
+from clipper.plaintext import check_plain
 from clipper.transcript import Transcript
 
 SOURCES = ("upload", "url", "live")
+MAX_TITLE = 500
 
 
 def create_recording(session: Session, *, title: str, source: str = "upload", source_url: str = "",
                      channel: str = "", created_by_id: int | None = None) -> Recording:
     if source not in SOURCES:
         raise InvalidInput(f"Unknown source {source!r}: use upload, url or live.")
-    title = (title or "").strip()
-    if len(title) > 500:
-        raise InvalidInput("The title is too long: keep it under 500 characters.")
+    title = check_title(title)
+    check_plain(channel, "channel")
     recording = Recording(title=title or "Untitled recording", source=source, source_url=source_url,
                           channel=channel.strip()[:200], status="queued", created_by_id=created_by_id)
     session.add(recording)
     session.flush()
     return recording
+
+
+def check_title(title: str | None) -> str:
+    """A recording's title as stored, or ``InvalidInput`` (checked before an upload starts, too)."""
+    title = check_plain(title or "", "title").strip()
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"The title is too long ({len(title)} characters): keep it under {MAX_TITLE} characters.")
+    return title
 
 
 def get_recording(session: Session, recording_id: int) -> Recording:

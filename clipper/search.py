@@ -32,6 +32,7 @@ from clipper.models import Segment, Word
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 16
 MAX_LIMIT = 100
+MAX_OFFSET = 10_000
 MIN_PREFIX = 2
 RANK_WINDOW = 1000  # matches ranked per query, newest first: keeps common words as fast as rare ones
 SNIPPET_WORDS = 30
@@ -168,6 +169,8 @@ def search(session: Session, q: str, filters: Filters = Filters(), *, limit: int
     query = parse_query(q)
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
+    if offset > MAX_OFFSET:  # past this nobody is paging; a huge one overflows the database's integers
+        raise InvalidInput(f"'offset' is too large: at most {MAX_OFFSET}. Narrow the search instead.")
     dialect = session.get_bind().dialect.name
     sql, params = (_sqlite_sql if dialect == "sqlite" else _postgres_sql)(query, filters)
     params.update(limit=limit + 1, offset=offset, window=max(window, offset + limit + 1))

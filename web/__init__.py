@@ -47,11 +47,13 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, db, errors, files, health
+    from web import api, auth, db, errors, files, health, inputs, permissions
 
     db.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
+    permissions.init_app(app)
     for module in (health, files, api):
         app.register_blueprint(module.bp)
     for module in _area_blueprints():

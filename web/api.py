@@ -15,7 +15,9 @@ from clipper.errors import InvalidInput
 from clipper.models import Clip, Recording
 from clipper.urls import AddressPolicy, check_url
 from web import serialize
+from web.auth import role_required
 from web.db import redis_conn, session, settings, store
+from web.permissions import require
 from web.uploads import receive_file
 from workers import queues
 
@@ -129,11 +131,23 @@ def get_clip(clip_id: int) -> Any:
 
 
 @bp.post("/clips/<int:clip_id>/render")
+@role_required("social_lead")
 def render_clip(clip_id: int) -> Any:
+    """Render an approved clip again (after a failure or a caption fix): public files come only from review."""
     clip = clip_service.get_clip(session(), clip_id)
+    require("clip.render", clip)
     job = queues.enqueue_render(redis_conn(), clip.id)
     events.record(session(), "clip.render_requested", clip, user_id=current_user.id)
     session().commit()
+    return jsonify(clip=serialize.clip(clip, store()), job=queues.job_state(redis_conn(), job.id)), 202
+
+
+@bp.post("/clips/<int:clip_id>/preview")
+def preview_clip(clip_id: int) -> Any:
+    """A rough cut of one's own clip, private (a link that lasts an hour), to check the in and out points."""
+    clip = clip_service.get_clip(session(), clip_id)
+    require("clip.preview", clip)
+    job = queues.enqueue_preview(redis_conn(), clip.id)
     return jsonify(clip=serialize.clip(clip, store()), job=queues.job_state(redis_conn(), job.id)), 202
 
 

@@ -11,9 +11,10 @@ from clipper import exports, glossary
 from clipper.errors import Conflict, InvalidInput
 from clipper.models import Event
 from clipper.recordings import get_recording
-from clipper.speech.store import edit_word
+from clipper.speech.store import edit_word, word_fixes
 from web.auth import role_required
 from web.db import redis_conn, session
+from web.permissions import can, require
 from workers import queues
 
 bp = Blueprint("api_transcripts", __name__, url_prefix="/api/v1")
@@ -42,7 +43,7 @@ def fix_word(recording_id: int, idx: int) -> Any:
     if "text" not in data:
         raise InvalidInput("Send the word's new text as 'text' (null undoes the edit).")
     db = session()
-    get_recording(db, recording_id)
+    require("recording.fix_word", get_recording(db, recording_id))
     word = edit_word(db, recording_id, idx, data["text"])
     db.add(Event(user_id=current_user.id, action="word.edit", target_type="recording", target_id=recording_id,
                  detail={"idx": idx, "text": word.edited_text, "recognised": word.text}))
@@ -52,23 +53,42 @@ def fix_word(recording_id: int, idx: int) -> Any:
 
 
 @bp.post("/recordings/<int:recording_id>/transcription/cancel")
+@role_required("social_lead")
 def cancel_transcription(recording_id: int) -> Any:
     db = session()
     recording = get_recording(db, recording_id)
+    require("recording.cancel_transcription", recording)
     if recording.status not in ("queued", "ingesting", "transcribing"):
         raise Conflict(f"Recording {recording_id} is not being transcribed (it is {recording.status}).")
     recording.cancel_requested = True
+    db.add(Event(user_id=current_user.id, action="transcription.cancel", target_type="recording",
+                 target_id=recording_id, detail={}))
     db.commit()
     return jsonify(id=recording.id, status=recording.status, cancel_requested=True), 202
 
 
 @bp.post("/recordings/<int:recording_id>/transcription")
+@role_required("social_lead")
 def queue_transcription(recording_id: int) -> Any:
-    """Transcribe again: a cancelled or failed transcription carries on; a ready one starts over."""
+    """Transcribe again: a cancelled or failed transcription carries on; a ready one starts over.
+
+    Starting over would throw away volunteers' word fixes, so it is refused while there are any, unless an
+    admin sends ``{"force": true}`` (recorded in the audit log with how many fixes were dropped).
+    """
     db = session()
     recording = get_recording(db, recording_id)
+    require("recording.rerun_transcription", recording)
     if not recording.original_key:
         raise Conflict(f"Recording {recording_id} has no media yet (it is {recording.status}).")
+    fixes = word_fixes(db, recording_id) if recording.status == "ready" else 0
+    force = request.is_json and (request.get_json(silent=True) or {}).get("force") is True
+    if fixes and not (force and can("recording.discard_word_fixes", recording)):
+        raise Conflict(f"Volunteers have fixed {fixes} word{'s' if fixes != 1 else ''} in this transcript; "
+                       "transcribing it again from the start would lose them. Only an admin can force it "
+                       "(send {\"force\": true}).")
+    db.add(Event(user_id=current_user.id, action="transcription.rerun", target_type="recording",
+                 target_id=recording_id, detail={"word_fixes_dropped": fixes}))
+    db.commit()
     job = queues.enqueue_transcribe(redis_conn(), recording.id)
     return jsonify(id=recording.id, job=queues.job_state(redis_conn(), job.id)), 202
 

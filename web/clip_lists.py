@@ -23,6 +23,8 @@ def shown_status(clip: Clip) -> str:
     """The status a volunteer cares about: 'rendering' while an approved clip's files are being made."""
     if clip.status == "approved" and any(r.status in ("queued", "rendering") for r in clip.renders):
         return "rendering"
+    if clip.status == "approved" and any(r.status == "failed" for r in clip.renders):
+        return "render failed"  # the error is beside it, and leads get "Render again"
     return clip.status
 
 

@@ -24,6 +24,7 @@ from clipper.models import Clip, Person, Recording, Segment, Word
 from web import serialize
 from web.auth import role_required
 from web.db import session, settings, store
+from web.permissions import require
 
 bp = Blueprint("recording_page", __name__)
 
@@ -94,6 +95,7 @@ def create_clip(recording_id: int) -> Any:
     data = _json()
     db = session()
     recording = recording_service.get_recording(db, recording_id)
+    require("clip.create", recording)
     clip = clip_service.create_clip(
         db, recording, start=data.get("start"), end=data.get("end"), title=_str(data, "title"),  # type: ignore[arg-type]
         speaker=_str(data, "speaker"), presets=data.get("presets"), max_seconds=settings().max_clip_seconds,
@@ -111,6 +113,7 @@ def update_clip(clip_id: int) -> Any:
     data = _json()
     db = session()
     clip = clip_service.get_clip(db, clip_id)
+    require("clip.edit", clip)
     try:
         clip_service.update_clip(db, clip, data, version=data.get("version"),
                                  max_seconds=settings().max_clip_seconds, user_id=current_user.id)
@@ -127,6 +130,7 @@ def submit_clip(clip_id: int) -> Any:
     data = _json()
     db = session()
     clip = clip_service.get_clip(db, clip_id)
+    require("clip.submit", clip)
     try:
         clip_service.submit_clip(db, clip, version=data.get("version"), user_id=current_user.id)
     except clip_service.StaleEdit as stale:

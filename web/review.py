@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clipper import clips as clip_service
+from clipper import events
 from clipper.errors import ClipperError, InvalidInput
 from clipper.models import Clip
 from web import serialize
 from web.auth import role_required
 from web.db import redis_conn, session, store
+from web.permissions import require
 from workers import queues
 
 bp = Blueprint("review", __name__)
@@ -30,8 +32,22 @@ def queue() -> Any:
     clips = session().scalars(select(Clip).where(Clip.status == "submitted")
                               .options(selectinload(Clip.recording), selectinload(Clip.renders))
                               .order_by(Clip.updated_at, Clip.id)).all()
-    return render_template("review.html", clips=clips,
+    return render_template("review.html", clips=clips, failed=_failed_renders(),
                            previews={c.id: _preview_url(c) for c in clips})
+
+
+@bp.post("/review/<int:clip_id>/render")
+@role_required("social_lead")
+def render_again(clip_id: int) -> Any:
+    """A lead queues an approved clip's renders again (after a failure or a caption fix)."""
+    db = session()
+    clip = clip_service.get_clip(db, clip_id)
+    require("clip.render", clip)
+    queues.enqueue_render(redis_conn(), clip.id)
+    events.record(db, "clip.render_requested", clip, user_id=current_user.id)
+    db.commit()
+    flash(f"“{clip.title}” is queued to render again.")
+    return redirect(url_for("clip_lists.all_clips") if request.form.get("back") == "clips" else url_for("review.queue"))
 
 
 @bp.post("/review/<int:clip_id>")
@@ -75,7 +91,8 @@ def _decide(clip_id: int, decision: str, version: object, reason: object) -> Cli
     db = session()
     clip = clip_service.get_clip(db, clip_id)
     if decision == "approve":
-        clip_service.approve_clip(db, clip, version=version, user_id=current_user.id)
+        clip_service.approve_clip(db, clip, version=version, user_id=current_user.id,
+                                  is_admin=current_user.has_role("admin"))
     elif decision == "reject":
         clip_service.reject_clip(db, clip, version=version, reason=reason, user_id=current_user.id)
     else:
@@ -84,6 +101,12 @@ def _decide(clip_id: int, decision: str, version: object, reason: object) -> Cli
     if clip.status == "approved":
         queues.enqueue_render(redis_conn(), clip.id)
     return clip
+
+
+def _failed_renders() -> list[Clip]:
+    """Approved clips whose renders failed: the lead sees why and can render them again."""
+    return list(session().scalars(select(Clip).where(Clip.status == "approved", Clip.renders.any(status="failed"))
+                                  .options(selectinload(Clip.renders)).order_by(Clip.updated_at.desc()).limit(50)))
 
 
 def _preview_url(clip: Clip) -> str | None:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context
+
 from clipper.models import Clip, Recording, Render
 from storage import ObjectStore
+
+# A preview (a volunteer's rough cut, not yet reviewed) is private: an hour-long link, for its owner and
+# the reviewers only. Finished renders of approved clips keep their long-lived public link.
+PREVIEW_LINK_SECONDS = 3600
 
 
 def _time(value: Any) -> str | None:
@@ -24,9 +30,14 @@ def recording(r: Recording) -> dict[str, Any]:
 
 
 def render(r: Render, store: ObjectStore | None = None) -> dict[str, Any]:
-    url = r.public_url
-    if store is not None and r.storage_key and r.status in ("done", "preview"):
-        url = store.url(r.storage_key, download_name=f"clip-{r.clip_id}-{r.preset}.mp4") or url
+    if r.status == "preview":
+        url = ""
+        if store is not None and r.storage_key and _may_preview(r.clip):
+            url = store.url(r.storage_key, expires=PREVIEW_LINK_SECONDS)
+    else:
+        url = r.public_url
+        if store is not None and r.storage_key and r.status == "done":
+            url = store.url(r.storage_key, download_name=f"clip-{r.clip_id}-{r.preset}.mp4") or url
     return {
         "id": r.id, "preset": r.preset, "status": r.status, "progress": r.progress, "url": url or None,
         "storage_key": r.storage_key or None, "size": r.size, "sha256": r.sha256 or None, "width": r.width,
@@ -45,3 +56,11 @@ def clip(c: Clip, store: ObjectStore | None = None) -> dict[str, Any]:
         "job": f"render-clip-{c.id}",
         "created_at": _time(c.created_at), "updated_at": _time(c.updated_at),
     }
+
+
+def _may_preview(c: Clip) -> bool:
+    if not has_request_context():
+        return False
+    from web.permissions import can
+
+    return can("clip.preview", c)

@@ -26,6 +26,7 @@ from clipper import events
 from clipper import recordings as recording_service
 from clipper.errors import InvalidInput
 from clipper.models import Recording, Upload, utcnow
+from clipper.plaintext import check_plain
 from web.auth import public
 from web.db import redis_conn, session, settings, store
 from web.uploads import Busy, append_body, locked_part, too_large
@@ -69,6 +70,8 @@ def create() -> Any:
     meta = _metadata(request.headers.get("Upload-Metadata", ""))
     if meta.get("recording_id"):
         _linked_recording(meta["recording_id"], current_user.id)  # refuse now, not after the last byte
+    else:  # the recording is made when the last byte arrives: its title must be acceptable now
+        recording_service.check_title(meta.get("title") or "")
     upload = Upload(user_id=current_user.id, length=length, offset=0, meta=meta,
                     filename=(meta.get("filename") or "")[:500])
     db = session()
@@ -219,4 +222,5 @@ def _metadata(header: str) -> dict[str, str]:
             meta[key[:100]] = base64.b64decode(value, validate=True).decode("utf-8")[:1000] if value else ""
         except (binascii.Error, UnicodeDecodeError):
             raise InvalidInput(f"Upload-Metadata '{key}' is not base64 text.") from None
+        check_plain(meta[key[:100]], f"upload's {key[:100]}")
     return meta

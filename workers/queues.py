@@ -74,6 +74,10 @@ def enqueue_preview(conn: redis.Redis, clip_id: int) -> Job:
     return enqueue(conn, PREVIEW_CLIP, f"preview-clip-{clip_id}", clip_id)
 
 
+JOB_FAILED = ("This job failed on our side; the team has the details. Look at the recording or clip for "
+              "what happened, try again, or ask an admin.")
+
+
 def job_state(conn: redis.Redis, job_id: str) -> dict[str, object]:
     """The stable ``{id, status, error, progress}`` shape the API returns for a job."""
     try:
@@ -81,9 +85,8 @@ def job_state(conn: redis.Redis, job_id: str) -> dict[str, object]:
     except NoSuchJobError:
         return {"id": job_id, "status": "unknown", "error": None, "progress": None}
     status = job.get_status(refresh=True)
-    error = None
-    if status == JobStatus.FAILED:
-        result = job.latest_result()
-        error = (result.exc_string or "").strip().splitlines()[-1] if result and result.exc_string else "failed"
+    # A job that failed raised something unexpected (expected problems end the job normally, with their
+    # message on the record): its traceback is for the team's logs, never for the person asking.
+    error = JOB_FAILED if status == JobStatus.FAILED else None
     return {"id": job.id, "status": str(status.value if status else "unknown"), "error": error,
             "progress": job.meta.get("progress")}

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from clipper.errors import InvalidInput, NotFound
 from clipper.models import Recording, Segment, Word
+from clipper.plaintext import check_plain
 from clipper.search import reindex_segment
 from clipper.speech.chunks import Chunk
 
@@ -46,6 +47,12 @@ def append_chunk(session: Session, recording: Recording, chunk: Chunk) -> int:
     return added
 
 
+def word_fixes(session: Session, recording_id: int) -> int:
+    """How many of the recording's words a volunteer has fixed (a fresh transcription would drop them)."""
+    return session.scalar(select(func.count()).select_from(Word).where(
+        Word.recording_id == recording_id, Word.edited_text.is_not(None))) or 0
+
+
 def edit_word(session: Session, recording_id: int, idx: int, text: str | None) -> Word:
     """Set word ``idx``'s edited text (its timing stays); ``None`` or the recognised text undoes the edit.
 
@@ -57,6 +64,7 @@ def edit_word(session: Session, recording_id: int, idx: int, text: str | None) -
     if text is not None:
         if not isinstance(text, str):
             raise InvalidInput("Send the word's new text as a string (or null to undo the edit).")
+        check_plain(text, "word")
         text = " ".join(text.split())
         if len(text) > 200:
             raise InvalidInput("That is too long for one word: keep it under 200 characters.")

@@ -119,7 +119,7 @@ def test_save_fix_and_submit_a_clip(client, auth, recording) -> None:
 
 def test_a_stale_save_is_refused_and_told_what_changed(client, auth, recording, ctx, sessions) -> None:
     clip = _clip(client, auth, recording, 0, 3, title="Original")
-    _, other = make_user(ctx, "sam@example.org")
+    _, other = make_user(ctx, "sam@example.org", "social_lead")  # a lead may fix anyone's clip
     other_auth = {"Authorization": f"Bearer {other}"}
     resp = client.patch(f"/api/v1/clips/{clip['id']}", headers=other_auth,
                         json={"version": 1, "title": "Sam's title", "end": recording["words"][4][1]})

@@ -48,13 +48,11 @@ MATRIX: dict[str, str] = {
     "api.create_clip": "volunteer",
     "api.list_clips": "volunteer",
     "api.get_clip": "volunteer",
-    "api.render_clip": "volunteer",
+    "api.preview_clip": "volunteer",  # and only on their own clip (OWNERSHIP below)
     "api.job_status": "volunteer",
     "api_search.search_transcripts": "volunteer",
     "api_transcripts.export_transcript": "volunteer",
     "api_transcripts.fix_word": "volunteer",
-    "api_transcripts.queue_transcription": "volunteer",
-    "api_transcripts.cancel_transcription": "volunteer",
     "tus.create": "volunteer",
     "tus.status": "volunteer",
     "tus.append": "volunteer",
@@ -64,6 +62,10 @@ MATRIX: dict[str, str] = {
     "review.decide": "social_lead",
     "review.approve": "social_lead",
     "review.reject": "social_lead",
+    "review.render_again": "social_lead",
+    "api.render_clip": "social_lead",  # render an approved clip again; public renders come only from review
+    "api_transcripts.queue_transcription": "social_lead",
+    "api_transcripts.cancel_transcription": "social_lead",
     # admins
     "admin.home": "admin",
     "branding.edit": "admin",

@@ -10,6 +10,7 @@ function progressOf(clip) {
 
 function shownStatus(clip) {
   if (clip.status === "approved" && clip.renders.some((r) => r.status === "queued" || r.status === "rendering")) return "rendering";
+  if (clip.status === "approved" && clip.renders.some((r) => r.status === "failed")) return "render failed";
   return clip.status;
 }
 
@@ -18,7 +19,7 @@ function update(tr, clip) {
   const cell = tr.querySelector(".clip-status");
   cell.replaceChildren();
   const badge = document.createElement("span");
-  badge.className = `status status-${status}`;
+  badge.className = `status status-${status.replace(" ", "-")}`;
   badge.textContent = status.charAt(0).toUpperCase() + status.slice(1);
   cell.append(badge);
   const progress = progressOf(clip);

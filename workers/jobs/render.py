@@ -32,12 +32,22 @@ VIDEO_CACHE = "public, max-age=60, must-revalidate"  # re-renders replace the ob
 # S3 gives the public base URL when one is set (else a presigned link, which S3 caps at a week);
 # the local store signs it for years (the signature still covers the key, so it cannot be re-aimed).
 PUBLIC_URL_SECONDS = 10 * 365 * 24 * 3600
+# Public files come only from a lead's approval: a render job for a clip in any other state does nothing.
+RENDERABLE = ("approved", "published")
+
+
+def preview_key(clip_id: int, preset: str) -> str:
+    """Private: previews are reviewed work in progress, never under the public ``clips/`` prefix."""
+    return f"previews/{clip_id}/{preset}.mp4"
 
 
 def render_clip(clip_id: int) -> str:
     ctx, s = current(), current().settings
     with ctx.sessions() as session:
         clip = get_clip(session, clip_id)
+        if clip.status not in RENDERABLE:
+            log.warning("clip %s is %s, not approved: no public render", clip_id, clip.status)
+            return f"skipped: clip is {clip.status}"
         rows = render_rows(session, clip)
         for row in rows:
             row.status, row.error, row.progress = "rendering", "", 0.0
@@ -86,6 +96,8 @@ def preview_clip(clip_id: int) -> str:
     ctx = current()
     with ctx.sessions() as session:
         clip = get_clip(session, clip_id)
+        if clip.status in RENDERABLE:
+            return "skipped: approved clips get their real renders"
         row = render_rows(session, clip)[0]
         if row.status in ("done", "rendering"):
             return row.status  # the real thing is there (or on its way): never cover it with a preview
@@ -94,11 +106,11 @@ def preview_clip(clip_id: int) -> str:
             with outcome_on_rows(session, [row]):
                 source = fetch_original(ctx, clip, work)
                 out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
-                key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
-                                   content_type="video/mp4", cache_control=VIDEO_CACHE)
+                key = put_verified(ctx.store, preview_key(clip_id, row.preset), out,
+                                   content_type="video/mp4", cache_control="private, max-age=60")
                 session.refresh(row)
                 if row.status not in ("done", "rendering"):
-                    row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
+                    row.storage_key, row.public_url, row.status = key, "", "preview"
                     row.size, row.sha256 = out.stat().st_size, sha256_file(out)
                     session.commit()
         finally:
@@ -110,7 +122,7 @@ def render_rows(session: Session, clip: Clip) -> list[Render]:
     """One row per preset the clip asks for (the unique constraint keeps it one)."""
     existing = {r.preset: r for r in clip.renders}
     rows = []
-    for preset in clip.presets or ["landscape", "square", "vertical"]:
+    for preset in dict.fromkeys(clip.presets or ["landscape", "square", "vertical"]):  # each preset once
         row = existing.get(preset)
         if row is None:
             row = Render(clip_id=clip.id, preset=preset, status="queued")
