@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_jobs
+from tests.conftest import make_user, run_jobs
 from tests.media import have, speech_video
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is installed by make test")]
@@ -63,7 +63,12 @@ def test_thin_path_renders_a_captioned_clip_of_the_marked_words(client, auth, re
     assert resp.status_code == 201, resp.json
     cid = resp.json["id"]
     assert [w["text"] for w in resp.json["caption_words"]] == [w["text"] for w in chosen]
-    assert client.post(f"/api/v1/clips/{cid}/render", headers=auth).status_code == 202
+    # the thin path goes through review: the volunteer submits, a social lead approves, the renders follow
+    sent = client.post(f"/api/v1/clips/{cid}/submit", headers=auth, json={"version": resp.json["version"]})
+    assert sent.status_code == 200, sent.json
+    lead = {"Authorization": f"Bearer {make_user(ctx, 'lead@example.org', 'social_lead')[1]}"}
+    approved = client.post(f"/api/v1/clips/{cid}/approve", headers=lead, json={"version": sent.json["version"]})
+    assert approved.status_code == 200, approved.json
     run_jobs(redis_url)
     clip = client.get(f"/api/v1/clips/{cid}", headers=auth).json
     (render,) = clip["renders"]

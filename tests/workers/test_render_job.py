@@ -32,6 +32,7 @@ def barcode(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def add_clip(ctx: context.Context, source: Path, *, start: float = 1.2, end: float = 3.0,
              presets: tuple[str, ...] = ("landscape",), **fields: object) -> int:
+    fields.setdefault("status", "approved")  # only approved clips are rendered for publishing
     with ctx.sessions() as session:
         rec = Recording(title="News", status="ready", duration=5.0)
         session.add(rec)
@@ -84,19 +85,25 @@ def test_render_job_stores_a_captioned_landscape_mp4(ctx, redis_url, client, bar
 
 @pytest.mark.slow
 def test_rerender_overwrites_and_preview_is_replaced(ctx, redis_url, barcode: Path) -> None:
-    clip_id = add_clip(ctx, barcode, presets=("landscape", "square"))
+    clip_id = add_clip(ctx, barcode, presets=("landscape", "square"), status="submitted")
     queues.enqueue_preview(ctx.redis, clip_id)
     run_jobs(redis_url, ("render",))
     first = renders(ctx, clip_id)["landscape"]
     assert first.status == "preview" and ctx.store.exists(first.storage_key)
+    assert first.storage_key == f"previews/{clip_id}/landscape.mp4"  # private, never under clips/
+    with ctx.sessions() as session:
+        session.get(Clip, clip_id).status = "approved"
+        session.commit()
     render_clip(clip_id)
     render_clip(clip_id)
     rows = renders(ctx, clip_id)
     assert {r.status for r in rows.values()} == {"done"}
-    assert rows["landscape"].storage_key == first.storage_key  # the full render replaced the preview
+    assert rows["landscape"].storage_key == f"clips/{clip_id}/landscape.mp4"  # the full render replaced the preview
     mp4s = [k for k in ctx.store.keys(f"clips/{clip_id}/") if k.endswith(".mp4")]
     assert sorted(mp4s) == [f"clips/{clip_id}/landscape.mp4", f"clips/{clip_id}/square.mp4"]
-    assert preview_clip(clip_id) == "done"  # a late preview never covers a finished render
+    preview_clip(clip_id)  # a late preview never covers a finished render
+    assert renders(ctx, clip_id)["landscape"].storage_key == f"clips/{clip_id}/landscape.mp4"
+    assert renders(ctx, clip_id)["landscape"].status == "done"
 
 
 def test_missing_original_is_a_clear_error(ctx, barcode: Path) -> None:
@@ -151,8 +158,14 @@ def test_s3_public_base_url_is_recorded_and_downloads(s3_settings, redis_url, mo
                                                 "Resource": f"arn:aws:s3:::{s3_bucket}/clipper/clips/*"}]}))
     settings = dataclasses.replace(s3_settings, s3_public_base_url=f"{moto_server.endpoint}/{s3_bucket}")
     ctx = context.configure(settings, redis_url)
-    clip_id = add_clip(ctx, barcode, start=1.0, end=2.0)
-    assert preview_clip(clip_id) == "preview"  # the rough cut records its URL the same way a render does
+    clip_id = add_clip(ctx, barcode, start=1.0, end=2.0, status="submitted")
+    assert preview_clip(clip_id) == "preview"  # the rough cut is private: outside clips/, no public URL
+    row = renders(ctx, clip_id)["landscape"]
+    assert row.storage_key == f"previews/{clip_id}/landscape.mp4" and row.public_url == ""
+    with ctx.sessions() as session:
+        session.get(Clip, clip_id).status = "approved"
+        session.commit()
+    render_clip(clip_id)
     row = renders(ctx, clip_id)["landscape"]
     assert row.public_url == f"{moto_server.endpoint}/{s3_bucket}/clipper/clips/{clip_id}/landscape.mp4"
     with urllib.request.urlopen(row.public_url, timeout=10) as resp:
@@ -178,6 +191,9 @@ def test_storage_outage_is_retried_and_never_recorded_done(s3_ctx, moto_server, 
 
 def test_saving_a_clip_makes_a_rough_preview_then_the_render_replaces_it(client, auth, ctx, redis_url,
                                                                           barcode: Path) -> None:
+    from tests.conftest import make_user
+
+    lead = {"Authorization": f"Bearer {make_user(ctx, 'lead@example.org', 'social_lead')[1]}"}
     with ctx.sessions() as session:
         rid = session.get(Clip, add_clip(ctx, barcode)).recording_id
     resp = client.post("/api/v1/clips", headers=auth, json={"recording_id": rid, "start": 1.0, "end": 2.0,
@@ -187,7 +203,10 @@ def test_saving_a_clip_makes_a_rough_preview_then_the_render_replaces_it(client,
     run_jobs(redis_url, ("render",))
     [render] = client.get(f"/api/v1/clips/{clip_id}", headers=auth).json["renders"]
     assert render["status"] == "preview" and render["url"]
-    client.post(f"/api/v1/clips/{clip_id}/render", headers=auth)
+    made = client.patch(f"/api/v1/clips/{clip_id}", headers=auth, json={"version": 1, "title": "Ask not"})
+    sent = client.post(f"/api/v1/clips/{clip_id}/submit", headers=auth, json={"version": made.json["version"]})
+    approved = client.post(f"/api/v1/clips/{clip_id}/approve", headers=lead, json={"version": sent.json["version"]})
+    assert approved.status_code == 200, approved.json
     run_jobs(redis_url, ("render",))
     [render] = client.get(f"/api/v1/clips/{clip_id}", headers=auth).json["renders"]
     assert render["status"] == "done" and render["storage_key"] == f"clips/{clip_id}/landscape.mp4"
