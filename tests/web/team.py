@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from clipper.models import Clip, Event, Recording
 from clipper.recordings import save_transcript
 from tests.conftest import make_user
@@ -36,8 +34,7 @@ def member(ctx: Any, email: str, role: str) -> Member:
     return Member(user.id, email, {"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
 
-@pytest.fixture
-def team(ctx) -> Team:  # type: ignore[no-untyped-def]
+def make_team(ctx: Any) -> Team:
     return Team(member(ctx, "ann@example.org", "volunteer"), member(ctx, "bob@example.org", "volunteer"),
                 member(ctx, "lee@example.org", "social_lead"), member(ctx, "liz@example.org", "social_lead"),
                 member(ctx, "ada@example.org", "admin"))
@@ -55,11 +52,6 @@ def ready_recording(sessions: Any, *, original: Path | None = None, store: Any =
         save_transcript(db, rec, _transcript())
         db.commit()
         return rec.id
-
-
-@pytest.fixture
-def rec(sessions) -> int:  # type: ignore[no-untyped-def]
-    return ready_recording(sessions)
 
 
 def mark(client: Any, who: Member, rec_id: int, title: str = "Hospital promise", *, submit: bool = False) -> dict:

@@ -21,8 +21,18 @@ from clipper.models import Clip, Recording, Render, Word
 from tests.conftest import run_jobs
 from tests.media import make_video
 from tests.web.forms import log_in, post_form
-from tests.web.team import events, mark, ready_recording, rec, stored, team  # noqa: F401  (fixtures)
+from tests.web.team import Team, events, make_team, mark, ready_recording, stored
 from workers import queues
+
+
+@pytest.fixture
+def team(ctx) -> Team:  # type: ignore[no-untyped-def]
+    return make_team(ctx)
+
+
+@pytest.fixture
+def rec(sessions) -> int:  # type: ignore[no-untyped-def]
+    return ready_recording(sessions)
 
 
 def _job(client, headers, job_id: str) -> str:  # type: ignore[no-untyped-def]
