@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 
-from clipper.settings import Settings
-from tests.web.team import events, make_team, mark, ready_recording, stored
-from workers import context
+from tests.web.team import app_on, events, make_team, mark, ready_recording, stored
 
 
 @pytest.fixture
 def db_app(database_url: str, redis_url: str, tmp_path):  # type: ignore[no-untyped-def]
-    """The app on SQLite and (with CLIPPER_TEST_DATABASE_URL) PostgreSQL."""
-    from web import create_app
-
-    settings = Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret",
-                                 public_base_url="http://localhost")
-    ctx = context.configure(settings, redis_url)
-    app = create_app(settings, redis_url)
-    app.config.update(TESTING=True)
+    """The app on SQLite and (with CLIPPER_TEST_DATABASE_URL) PostgreSQL, and a team."""
+    app, ctx = app_on(database_url, redis_url, tmp_path / "data")
     return app, ctx, make_team(ctx)
 
 
