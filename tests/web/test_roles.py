@@ -177,3 +177,90 @@ def test_volunteer_is_refused_admin_pages_in_the_browser_session(client, ctx) ->
     assert response.status_code == 403
     assert "permission" in response.get_data(as_text=True)
     assert "/admin/users" not in client.get("/recordings").get_data(as_text=True)  # no Admin link either
+
+
+# --- OWNERSHIP: routes that act on one person's object, and whose object it must be ---------------------
+# Generated from the URL map like the matrix above: every route below admin level that names a clip,
+# recording, upload or saved search must be listed. ``owner``: its maker, and social leads and admins;
+# ``self``: only its maker (uploads in progress, saved searches); ``shared``: anyone logged in (recordings
+# and their transcripts are the team's common material); ``lead``: the role check covers it.
+OWNERSHIP: dict[str, str] = {
+    "api.get_clip": "shared",
+    "api.preview_clip": "owner",
+    "api.render_clip": "lead",
+    "recording_page.update_clip": "owner",
+    "recording_page.submit_clip": "owner",
+    "review.decide": "lead",
+    "review.approve": "lead",
+    "review.reject": "lead",
+    "review.render_again": "lead",
+    "api.get_recording": "shared",
+    "api.get_transcript": "shared",
+    "recording_page.page": "shared",
+    "recording_page.words": "shared",
+    "recording_page.recording_clips": "shared",
+    "recording_page.create_clip": "shared",
+    "api_transcripts.export_transcript": "shared",
+    "api_transcripts.fix_word": "shared",
+    "api_transcripts.queue_transcription": "lead",
+    "api_transcripts.cancel_transcription": "lead",
+    "tus.status": "self",
+    "tus.append": "self",
+    "tus.terminate": "self",
+    "search_pages.delete": "self",
+}
+OBJECT_ARGS = {"clip_id", "recording_id", "upload_id", "saved_id"}
+
+
+def test_every_route_on_someones_object_says_whose_it_must_be(app) -> None:  # type: ignore[no-untyped-def]
+    named = {r.endpoint for r in _rules(app) if set(r.arguments) & OBJECT_ARGS and MATRIX[r.endpoint] != "admin"}
+    missing = sorted(named - set(OWNERSHIP))
+    assert not missing, f"Add these routes to OWNERSHIP in {__file__} (owner, self, shared or lead): {missing}"
+
+
+def _objects_of(ctx, client, headers) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A ready recording, a draft clip, an upload in progress and a saved search, all made by one volunteer."""
+    from clipper.models import Recording, SavedSearch
+    from tests.web.team import ready_recording
+
+    rid = ready_recording(ctx.sessions)
+    with ctx.sessions() as db:
+        db.get(Recording, rid).created_by_id = int(headers["X-User"])
+        db.add(saved := SavedSearch(user_id=int(headers["X-User"]), name="hospital", query="hospital"))
+        db.commit()
+        saved_id = saved.id
+    clip = client.post(f"/api/v1/recordings/{rid}/clips", headers=headers,
+                       json={"start": 1.0, "end": 2.9, "title": "Mine", "presets": ["landscape"]})
+    assert clip.status_code == 201, clip.json
+    upload = client.post("/api/v1/uploads", headers={**headers, "Tus-Resumable": "1.0.0", "Upload-Length": "10"})
+    assert upload.status_code == 201
+    return {"clip_id": clip.json["id"], "recording_id": rid, "saved_id": saved_id, "idx": 0, "fmt": "srt",
+            "upload_id": upload.headers["Location"].rsplit("/", 1)[-1], "version": clip.json["version"]}
+
+
+def test_volunteers_reach_only_their_own_objects(app, ctx) -> None:  # type: ignore[no-untyped-def]
+    """Volunteer B tries every method of every object route on volunteer A's things, then a lead does,
+    then A. B is refused (403, or 404 where an object's existence is private) on ``owner`` and ``self``
+    routes; the lead only on ``self`` ones; A never."""
+    from flask import url_for
+
+    people = {}
+    for name, role in (("ann", "volunteer"), ("bob", "volunteer"), ("lee", "social_lead")):
+        user, token = make_user(ctx, f"{name}@example.org", role)
+        people[name] = {"Authorization": f"Bearer {token}", "Accept": "application/json", "X-User": str(user.id),
+                        "Tus-Resumable": "1.0.0"}
+    client = app.test_client()
+    objects = _objects_of(ctx, client, people["ann"])
+    rules = [r for r in _rules(app) if r.endpoint in OWNERSHIP and OWNERSHIP[r.endpoint] != "lead"]
+    assert len(rules) >= 16
+    for who in ("bob", "lee", "ann"):
+        for rule in rules:
+            with app.test_request_context():
+                url = url_for(rule.endpoint, **{a: objects[a] for a in rule.arguments})
+            for method in (m for m in _methods(rule) if m != "OPTIONS"):  # OPTIONS is Flask's, with no data
+                response = client.open(url, method=method, headers=people[who], json={"version": objects["version"]})
+                refused = response.status_code in (401, 403, 404)
+                rule_says = OWNERSHIP[rule.endpoint]
+                should_refuse = (who == "bob" and rule_says in ("owner", "self")) or (who == "lee" and rule_says == "self")
+                assert refused == should_refuse, \
+                    f"{who} {method} {url} ({rule_says}): got {response.status_code} {response.get_data(as_text=True)[:200]}"
