@@ -76,7 +76,7 @@ def make_token(env: dict[str, str]) -> str:
 
 
 def thin_path(base: str, token: str, video: Path) -> dict:
-    """Upload, wait for the transcript, mark a clip, render it; return the finished clip."""
+    """Upload, wait for the transcript, mark a clip, approve it; return the clip once rendered."""
     h = {"Authorization": f"Bearer {token}"}
     with video.open("rb") as fh:
         r = requests.post(f"{base}/api/v1/recordings", headers=h, files={"file": ("news.mp4", fh)},
@@ -93,7 +93,11 @@ def thin_path(base: str, token: str, video: Path) -> dict:
                                                               "title": "Thin path", "presets": ["landscape"]}, timeout=10)
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
-    assert requests.post(f"{base}/api/v1/clips/{cid}/render", headers=h, timeout=10).status_code == 202
+    # public renders come from review: submitted, then approved (an admin may approve their own clip)
+    r = requests.post(f"{base}/api/v1/clips/{cid}/submit", headers=h, json={"version": r.json()["version"]}, timeout=10)
+    assert r.status_code == 200, r.text
+    r = requests.post(f"{base}/api/v1/clips/{cid}/approve", headers=h, json={"version": r.json()["version"]}, timeout=10)
+    assert r.status_code == 200, r.text
     return wait_for(lambda: (lambda j: j if j["renders"] and all(x["status"] in ("done", "failed") for x in j["renders"])
                              else None)(requests.get(f"{base}/api/v1/clips/{cid}", headers=h, timeout=10).json()),
                     240, "render")

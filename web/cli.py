@@ -245,12 +245,15 @@ def clip(env: Env, recording_id: int, start: float, end: float, title: str) -> N
 @click.option("--wait", is_flag=True, help="Show progress until the renders are done.")
 @pass_env
 def render(env: Env, clip_id: int, wait: bool) -> None:
-    """Queue the renders of a clip."""
+    """Queue the renders of an approved clip again (public renders come only from review)."""
     with env.sessions()() as session:
         try:
-            clip_service.get_clip(session, clip_id)
+            clip = clip_service.get_clip(session, clip_id)
         except ClipperError as exc:
             _fail(exc)
+        if clip.status not in ("approved", "published"):
+            _fail(ClipperError(f"Clip {clip_id} is {clip.status}: only approved clips are rendered for publishing. "
+                               "A social lead approves it on the Review page."))
     queues.enqueue_render(connect(env.redis_url()), clip_id)
     click.echo(f"Clip {clip_id} queued for rendering.")
     if wait:
