@@ -15,7 +15,7 @@ from clipper.settings import Settings
 from tests.conftest import run_jobs
 from tests.loopback import Server, make_media, serve
 
-ALLOWED = ("127.0.0.1", "localhost")
+ALLOWED = ("127.0.0.1:*", "localhost:*")  # loopback servers on random ports
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_the_test_server_itself_is_refused_without_the_allowance(client, auth, s
     assert client.get("/api/v1/recordings", headers=auth).json["recordings"] == []
 
 
-@pytest.mark.parametrize("settings", [{"url_allowed_hosts": ("localhost",)}], indirect=True)
+@pytest.mark.parametrize("settings", [{"url_allowed_hosts": ("localhost:*",)}], indirect=True)
 @pytest.mark.parametrize(("path", "message"), [
     ("redirect-to-loopback", "loopback"),
     ("redirect-to-metadata", "cloud metadata"),
