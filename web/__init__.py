@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -32,6 +33,7 @@ def ensure_secret_key(settings: Settings) -> Settings:
 def create_app(settings: Settings | None = None, redis_url: str | None = None) -> Flask:
     settings = ensure_secret_key(settings or Settings.from_env(os.environ))
     app = Flask(__name__)
+    https = settings.public_base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         CLIPPER=settings,
@@ -39,8 +41,11 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
         MAX_CONTENT_LENGTH=None,  # uploads stream to disk and check their own cap
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=https,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.session_days),
         WTF_CSRF_TIME_LIMIT=None,
     )
     engine = make_engine(settings.database_url)

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
 from clipper.models import Clip, LoginAttempt, Recording, User, utcnow
-from web.auth import authenticate, hash_password, log_in, public
+from web.auth import authenticate, end_sessions, hash_password, log_in, public
 from web.db import session, settings
 
 bp = Blueprint("pages", __name__)
@@ -77,6 +77,8 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    end_sessions(current_user.user)  # every device, and any copy of the cookies
+    session().commit()
     logout_user()
     return redirect(url_for("pages.login"))
 
