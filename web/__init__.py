@@ -52,9 +52,11 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, db, errors, files, health
+    from web import api, auth, db, errors, files, health, login_limits, security
 
     db.init_app(app)
+    security.init_app(app)
+    login_limits.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for module in (health, files, api):
