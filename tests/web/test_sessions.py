@@ -11,9 +11,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from web import create_app
 from tests.conftest import make_user
 from tests.web.forms import PASSWORD, csrf_token, logged_in, post_form
+from web import create_app
 
 COOKIES = ("session", "remember_token")
 
