@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
         SECRET_KEY=settings.secret_key,
         CLIPPER=settings,
         REDIS_URL=redis_url if redis_url is not None else settings.redis_url,
-        MAX_CONTENT_LENGTH=None,  # uploads stream to disk and check their own cap
+        MAX_CONTENT_LENGTH=None,  # per route: web.body_caps
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
@@ -52,9 +52,10 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, db, errors, files, health, login_limits, security
+    from web import api, auth, body_caps, db, errors, files, health, login_limits, security
 
     db.init_app(app)
+    body_caps.init_app(app)  # before anything that may read a body
     security.init_app(app)
     login_limits.init_app(app)
     auth.init_app(app)
