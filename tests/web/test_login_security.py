@@ -123,4 +123,5 @@ def test_unknown_emails_cost_as_much_as_known_ones(client, ctx) -> None:
     known = statistics.median(times["known"])
     for kind in ("unknown", "deactivated", "invited"):
         ratio = statistics.median(times[kind]) / known
+        print(f"CPU time of a log-in with an email that is {kind} / a known one: {ratio:.2f}")
         assert 0.6 < ratio < 1.7, (kind, ratio, times)  # before: unknown emails answered ~25x faster
