@@ -11,7 +11,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
 from clipper.settings import Settings
-from workers import context, logs, metrics
+from workers import context, logs, metrics, reconciler
 from workers.queues import QUEUES
 from workers.redis import connect
 
@@ -52,7 +52,14 @@ def _media_seconds(job: Job) -> float:
 
 
 class ClipperWorker(JobFigures, Worker):
-    """RQ's forking worker, with our log context and job figures."""
+    """RQ's forking worker, with our log context and job figures; its maintenance also re-queues lost work."""
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        try:
+            reconciler.reconcile_once_per(context.current().sessions, self.connection, self.maintenance_interval)
+        except Exception:  # the database may be restarting: try again next time, keep working meanwhile
+            log.warning("could not look for lost work", exc_info=True)
 
 
 class ClipperSimpleWorker(JobFigures, SimpleWorker):
