@@ -52,15 +52,16 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, body_caps, db, errors, files, health, login_limits, security
+    from web import api, auth, body_caps, db, errors, files, health, login_limits, metrics, security
 
     db.init_app(app)
+    metrics.init_app(app)  # first: times and ids every request, the refused ones too
     body_caps.init_app(app)  # before anything that may read a body
     security.init_app(app)
     login_limits.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (health, files, api):
+    for module in (health, metrics, files, api):
         app.register_blueprint(module.bp)
     for module in _area_blueprints():
         app.register_blueprint(module.bp)
@@ -80,8 +81,9 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         recordings,
         review,
         search_pages,
+        system,
         tus,
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding]
+            review, branding, system]
