@@ -47,7 +47,7 @@ def test_recordings_list_updates_live_and_is_accessible(page_as, live_server, sc
         rec = db.get(Recording, ids["busy"])
         rec.progress = 0.7
         db.commit()
-    page.wait_for_function(f"document.querySelector('tr[data-id=\"{ids['busy']}\"] progress')?.value >= 0.7")
+    page.wait_for_function(f"() => document.querySelector('tr[data-id=\"{ids['busy']}\"] progress')?.value >= 0.7")
     with live_server.sessions() as db:
         rec = db.get(Recording, ids["busy"])
         rec.status, rec.duration = "ready", 2700.0
