@@ -151,3 +151,32 @@ def test_the_csrf_token_changes_at_login_and_the_old_one_stops_working(app, ctx)
     stale = browser.post("/logout", data={"csrf_token": before})
     assert stale.status_code == 400 and "expired" in stale.get_data(as_text=True)
     assert browser.post("/logout", data={"csrf_token": after}).status_code == 302
+
+
+def test_logout_ends_sessions_on_every_database(database_url: str, tmp_path, redis_url) -> None:
+    """The session generation (migration 0009) and the flush hook that raises it, on SQLite and PostgreSQL."""
+    from clipper.settings import Settings
+    from workers import context
+
+    settings = Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret",
+                                 public_base_url="http://localhost")
+    ctx = context.configure(settings, redis_url)
+    app = create_app(settings, redis_url)
+    user, _ = make_user(ctx, "vol@example.org")
+    laptop, phone = app.test_client(), app.test_client()
+    _login(laptop, "vol@example.org")
+    _login(phone, "vol@example.org")
+    assert _logged_in(phone)
+    assert post_form(laptop, "/logout").status_code == 302
+    assert not _logged_in(phone)
+    with ctx.sessions() as db:
+        from clipper.models import User
+
+        stored = db.get(User, user.id)
+        assert stored is not None and stored.session_generation == 1
+        stored.name = "Vol"  # other changes leave sessions alone ...
+        db.commit()
+        assert stored.session_generation == 1
+        stored.password_hash = "changed elsewhere (the CLI)"  # ... a password change anywhere ends them
+        db.commit()
+        assert stored.session_generation == 2
