@@ -16,9 +16,10 @@ from clipper.models import Clip, Recording
 from clipper.urls import AddressPolicy, check_url
 from web import serialize
 from web.auth import role_required
+from web.body_caps import body_cap
 from web.db import redis_conn, session, settings, store
 from web.permissions import require
-from web.uploads import receive_file
+from web.uploads import MULTIPART_SLACK, receive_file
 from workers import queues
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -40,6 +41,7 @@ def list_recordings() -> Any:
 
 
 @bp.post("/recordings")
+@body_cap(lambda s: s.max_upload_bytes + MULTIPART_SLACK, mimetypes=("multipart/form-data",))
 def create_recording() -> Any:
     s = settings()
     if not request.mimetype.startswith("multipart/"):
