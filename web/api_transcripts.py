@@ -89,7 +89,7 @@ def queue_transcription(recording_id: int) -> Any:
     db.add(Event(user_id=current_user.id, action="transcription.rerun", target_type="recording",
                  target_id=recording_id, detail={"word_fixes_dropped": fixes}))
     db.commit()
-    job = queues.enqueue_transcribe(redis_conn(), recording.id)
+    job = queues.enqueue_transcribe(redis_conn(), recording.id, discard_word_fixes=bool(fixes))
     return jsonify(id=recording.id, job=queues.job_state(redis_conn(), job.id)), 202
 
 

@@ -61,7 +61,11 @@ def enqueue_ingest(conn: redis.Redis, recording_id: int) -> Job:
     return enqueue(conn, INGEST_RECORDING, f"ingest-recording-{recording_id}", recording_id)
 
 
-def enqueue_transcribe(conn: redis.Redis, recording_id: int) -> Job:
+def enqueue_transcribe(conn: redis.Redis, recording_id: int, *, discard_word_fixes: bool = False) -> Job:
+    """Transcribe; a ready transcript with volunteers' word fixes is left alone unless ``discard_word_fixes``."""
+    if discard_word_fixes:
+        return enqueue(conn, TRANSCRIBE_RECORDING, f"transcribe-recording-{recording_id}", recording_id,
+                       discard_word_fixes=True)
     return enqueue(conn, TRANSCRIBE_RECORDING, f"transcribe-recording-{recording_id}", recording_id)
 
 

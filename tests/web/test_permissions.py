@@ -141,17 +141,25 @@ def test_only_leads_stop_or_rerun_a_transcription(client, team, rec, sessions) -
     assert resp.status_code == 202 and resp.json["cancel_requested"] is True
 
 
-def test_a_rerun_never_silently_wipes_volunteers_word_fixes(client, team, rec, sessions, redis_url) -> None:  # type: ignore[no-untyped-def]
+def test_a_rerun_never_silently_wipes_volunteers_word_fixes(client, team, rec, sessions, ctx) -> None:  # type: ignore[no-untyped-def]
     _fix_a_word(client, team.vol_a, rec)
     for who, body in ((team.lead, None), (team.lead, {"force": True}), (team.admin, None)):
         resp = client.post(f"/api/v1/recordings/{rec}/transcription", headers=who.headers, json=body)
         assert resp.status_code == 409, (who.email, body, resp.json)
         assert "fixed 1 word" in resp.json["error"] and "admin can force" in resp.json["error"]
     assert _job(client, team.lead.headers, f"transcribe-recording-{rec}") == "unknown"
+    # a transcription job queued before the fix arrived leaves the fixed transcript alone too
+    from workers.jobs.transcribe import transcribe_recording
+
+    assert transcribe_recording(rec) == "kept word fixes"
     with sessions() as db:
         assert db.query(Word).filter(Word.recording_id == rec, Word.edited_text == "Minister").count() == 1
+        assert db.get(Recording, rec).status == "ready"
     forced = client.post(f"/api/v1/recordings/{rec}/transcription", headers=team.admin.headers, json={"force": True})
     assert forced.status_code == 202, forced.json
+    from rq.job import Job
+
+    assert Job.fetch(f"transcribe-recording-{rec}", connection=ctx.redis).kwargs == {"discard_word_fixes": True}
     [event] = events(sessions, "transcription.rerun", rec)
     assert event.user_id == team.admin.id and event.detail == {"word_fixes_dropped": 1}
 

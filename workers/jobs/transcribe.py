@@ -7,6 +7,7 @@ stops the job between segments with status ``cancelled``, keeping what was done.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -20,10 +21,11 @@ from clipper.recordings import get_recording
 from clipper.settings import Settings
 from clipper.speech import SpeechOptions, decode_audio, load_backend
 from clipper.speech.chunks import TranscriptionCancelled, transcribe_chunks
-from clipper.speech.store import append_chunk, reset_transcript
+from clipper.speech.store import append_chunk, reset_transcript, word_fixes
 from workers.context import current
 from workers.jobs.common import outcome_on, progress_reporter
 
+log = logging.getLogger(__name__)
 LOW, HIGH = 0.05, 0.99  # progress: decoding the audio comes before, and the last commit after
 
 
@@ -35,11 +37,15 @@ def speech_options(settings: Settings, terms: tuple[str, ...] = ()) -> SpeechOpt
                          cache_dir=str(settings.data_dir / "models"))
 
 
-def transcribe_recording(recording_id: int) -> str:
+def transcribe_recording(recording_id: int, discard_word_fixes: bool = False) -> str:
     ctx = current()
     with ctx.sessions() as session:
         recording = get_recording(session, recording_id)
         if recording.status == "ready":
+            fixes = word_fixes(session, recording_id)
+            if fixes and not discard_word_fixes:  # fixed after the web app checked: keep them, do nothing
+                log.warning("recording %s: not transcribed again over %d word fixes", recording_id, fixes)
+                return "kept word fixes"
             reset_transcript(session, recording)
             recording.progress = 0.0
         recording.status, recording.error, recording.cancel_requested = "transcribing", "", False
