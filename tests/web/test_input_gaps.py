@@ -128,3 +128,19 @@ def test_a_failed_job_never_shows_its_raw_exception(client, auth, ctx, redis_url
     assert state["status"] == "failed"
     assert "JSONDecodeError" not in str(state) and "Expecting" not in str(state)
     assert state["error"].startswith("This job failed on our side; the team has the details.")
+
+
+def test_an_old_clip_with_a_format_listed_twice_gets_one_render_row(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Clips stored before formats were checked: the render job takes each format once (it used to fail
+    for ever on the renders' unique constraint)."""
+    from workers.jobs.render import render_rows
+
+    rid = ready_recording(ctx.sessions)
+    with ctx.sessions() as db:
+        clip = Clip(recording_id=rid, start=1.0, end=2.0, title="Old", status="approved",
+                    presets=["landscape", "landscape", "square"])
+        db.add(clip)
+        db.commit()
+        rows = render_rows(db, clip)
+        db.commit()
+        assert [r.preset for r in rows] == ["landscape", "square"]
