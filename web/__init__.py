@@ -68,6 +68,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         api_transcripts,
         branding,
         clip_lists,
+        live,
         pages,
         recording_page,
         recordings,
@@ -78,4 +79,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system]
+            review, branding, system, live]

@@ -60,11 +60,16 @@ MATRIX: dict[str, str] = {
     "tus.status": "volunteer",
     "tus.append": "volunteer",
     "tus.terminate": "volunteer",
+    "live.page": "volunteer",
+    "live.list_sources": "volunteer",
     # social leads
     "review.queue": "social_lead",
     "review.decide": "social_lead",
     "review.approve": "social_lead",
     "review.reject": "social_lead",
+    "live.create": "social_lead",
+    "live.start": "social_lead",
+    "live.stop": "social_lead",
     # admins
     "admin.home": "admin",
     "system.page": "admin",
