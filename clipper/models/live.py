@@ -49,3 +49,37 @@ class LiveSegment(Base):
     @property
     def end(self) -> float:
         return self.start + self.duration
+
+
+class Alert(Timestamps, Base):
+    """Words the team watches for: when a live transcript says them, someone is told within seconds."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    query: Mapped[str] = mapped_column(Text)  # search syntax: words, "exact phrases", prefixes*
+    webhook_url: Mapped[str] = mapped_column(Text, default="")  # empty: the desk's notification list only
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class AlertHit(Base):
+    """One match of an alert: at most one per alert and transcript segment, however often a job reruns."""
+
+    __tablename__ = "alert_hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id", ondelete="SET NULL"), default=None)
+    moment: Mapped[float] = mapped_column()
+    sentence: Mapped[str] = mapped_column(Text, default="")
+    delivery: Mapped[str] = mapped_column(String(20), default="desk")  # desk, queued, sent, failed
+    error: Mapped[str] = mapped_column(Text, default="")
+    stored_at: Mapped[datetime] = mapped_column()  # when the matching words were stored
+    created_at: Mapped[datetime] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (UniqueConstraint("alert_id", "segment_id", name="uq_alert_hits_alert_segment"),)

@@ -5,6 +5,8 @@ drops and returns leaves a recorded gap; a stream whose playlist is gone stops w
 from __future__ import annotations
 
 import dataclasses
+import http.server
+import json
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from clipper import clips as clip_service
-from clipper.models import LiveSegment, LiveSource, Recording, Render, Word
+from clipper.live import alerts
+from clipper.models import AlertHit, Clip, LiveSegment, LiveSource, Recording, Render, Segment, User, Word
 from clipper.search import search
 from clipper.speech.accuracy import normalise, word_error_rate
 from tests.conftest import run_jobs
@@ -20,6 +23,7 @@ from tests.live.hls_server import LiveHLS
 from tests.media import have
 from tests.speech_data import BRIEFING, long_speech
 from workers import context, queues
+from workers.jobs.alerts import alert_secret
 from workers.recorder import record
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is installed by make test")]
@@ -47,14 +51,14 @@ def _source(ctx: context.Context, url: str, seconds: float = 6.0) -> int:
         return source.id
 
 
-def _one_job(redis_url: str) -> None:
+def _one_job(redis_url: str, queues: tuple[str, ...]) -> None:
     """Run at most one waiting job (a burst would keep running while segments keep arriving)."""
     from rq import Queue, SimpleWorker
 
     from workers.redis import connect
 
     conn = connect(redis_url)
-    SimpleWorker([Queue("transcribe", connection=conn)], connection=conn).work(burst=True, max_jobs=1)
+    SimpleWorker([Queue(q, connection=conn) for q in queues], connection=conn).work(burst=True, max_jobs=1)
 
 
 def _words(ctx: context.Context, recording_id: int) -> list[tuple[float, float, str]]:
@@ -63,17 +67,50 @@ def _words(ctx: context.Context, recording_id: int) -> list[tuple[float, float, 
         return [(w.start, w.end, w.display) for w in rows]
 
 
-def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(settings, redis_url, stream) -> None:  # type: ignore[no-untyped-def]
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[float, dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((time.monotonic(), dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+@pytest.fixture
+def webhook():  # type: ignore[no-untyped-def]
+    _Receiver.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(settings, redis_url, stream, webhook) -> None:  # type: ignore[no-untyped-def]
     stream.start()
-    ctx = _ctx(settings, redis_url, stream.port)
+    hook_port = webhook.server_address[1]
+    ctx = context.configure(dataclasses.replace(settings, url_allowed_hosts=(
+        "127.0.0.1", f"127.0.0.1:{stream.port}", f"127.0.0.1:{hook_port}")), redis_url)
     source_id = _source(ctx, stream.url)
+    with ctx.sessions() as session:
+        owner = User(email="lead@example.org", role="social_lead")
+        session.add(owner)
+        session.flush()
+        alert = alerts.create_alert(session, user_id=owner.id, name="Hospital", query='"new hospital"',
+                                    webhook_url=f"http://127.0.0.1:{hook_port}/hook")
+        session.commit()
+        alert_id, owner_id = alert.id, owner.id
     outcome: dict[str, str] = {}
     recorder = threading.Thread(target=lambda: outcome.update(status=record(ctx, source_id)), daemon=True)
     recorder.start()
     found_on_air = clipped_on_air = None
     deadline = time.monotonic() + 240
     while recorder.is_alive() and time.monotonic() < deadline:
-        _one_job(redis_url)
+        _one_job(redis_url, ("transcribe", "publish"))
         with ctx.sessions() as session:
             source = session.get(LiveSource, source_id)
             rec = session.get(Recording, source.recording_id) if source.recording_id else None
@@ -88,7 +125,26 @@ def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(set
                 clipped_on_air = clip.id
         time.sleep(1)
     recorder.join(30)
-    run_jobs(redis_url, ("transcribe", "ingest"))  # the tail of the transcript; the joined original
+    run_jobs(redis_url, ("transcribe", "ingest", "publish"))  # the tail of the transcript; the joined original
+
+    # The alert fired once, at its webhook (signed) and in the owner's list, with a draft clip on the sentence.
+    with ctx.sessions() as session:
+        hits = session.query(AlertHit).filter_by(alert_id=alert_id).all()
+        assert len(hits) == 1, [h.sentence for h in hits]
+        hit = hits[0]
+        assert hit.delivery == "sent" and "new hospital" in hit.sentence.lower()
+        assert hit.sentence.startswith("The minister said") and hit.sentence.endswith(".")  # the whole sentence
+        clip = session.get(Clip, hit.clip_id)
+        assert clip.status == "draft" and clip.created_by_id == owner_id
+        assert " ".join(w["text"] for w in clip.caption_words) == hit.sentence
+        rec = session.get(Recording, hit.recording_id)
+        again = alerts.fire(session, rec, session.query(Segment).filter_by(recording_id=rec.id).all())
+        assert again == []  # a rerun of the same transcription fires nothing twice
+    assert len(_Receiver.received) == 1
+    _, headers, body = _Receiver.received[0]
+    assert json.loads(body)["sentence"] == hit.sentence and json.loads(body)["hit_id"] == hit.id
+    expected = alerts.signature(alert_secret("test-secret", alert_id), headers["X-Clipper-Timestamp"], body)
+    assert headers["X-Clipper-Signature"] == f"sha256={expected}"
 
     assert outcome.get("status") == "ended"
     assert found_on_air is not None and found_on_air[0] == "recording" and found_on_air[2], found_on_air

@@ -62,6 +62,10 @@ MATRIX: dict[str, str] = {
     "tus.terminate": "volunteer",
     "live.page": "volunteer",
     "live.list_sources": "volunteer",
+    "alerts.page": "volunteer",
+    "alerts.create": "volunteer",
+    "alerts.delete": "volunteer",  # the owner's (or an admin's); anyone else gets 404
+    "alerts.hits": "volunteer",  # hits of the caller's own alerts only
     # social leads
     "review.queue": "social_lead",
     "review.decide": "social_lead",

@@ -13,11 +13,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clipper import glossary
-from clipper.models import LiveSegment, Recording
+from clipper.live import alerts
+from clipper.models import LiveSegment, Recording, Segment
 from clipper.recordings import get_recording
 from clipper.speech import decode_audio, load_backend
 from clipper.speech.audio import read_pcm
@@ -92,12 +93,19 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
         segments = kept
     else:
         until = end
+    before = session.scalar(select(func.coalesce(func.max(Segment.idx), -1)).where(Segment.recording_id == recording.id))
     append_chunk(session, recording, Chunk(index=recording.transcribed_chunks, start=round(start, 3),
                                            end=round(until, 3), segments=segments))
     for seg in run:
         if seg.end <= until + 0.01:
             seg.status = "transcribed"
-    session.commit()  # words and checkpoint together: a rerun after a crash starts here
+    new = session.scalars(select(Segment).where(Segment.recording_id == recording.id, Segment.idx > before)
+                          .order_by(Segment.idx)).all()
+    fired = alerts.fire(session, recording, new)
+    session.commit()  # words, checkpoint and alert hits together: a rerun after a crash starts here
+    for hit in fired:
+        if hit.webhook:
+            queues.enqueue_alert_delivery(ctx.redis, hit.hit_id)
     return not at_edge
 
 
