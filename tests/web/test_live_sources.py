@@ -13,7 +13,7 @@ from tests.web.forms import logged_in, post_form
 
 @pytest.fixture
 def settings(settings):  # type: ignore[no-untyped-def]
-    return dataclasses.replace(settings, url_allowed_hosts=("127.0.0.1",))
+    return dataclasses.replace(settings, url_allowed_hosts=("127.0.0.1:*",))
 
 
 def _headers(ctx, role: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
