@@ -26,12 +26,14 @@ from clipper.speech.chunks import Chunk
 from clipper.speech.store import append_chunk
 from workers import queues
 from workers.context import Context, current
+from workers.jobs.alerts import deliver_alert
 from workers.jobs.common import outcome_on
 from workers.jobs.transcribe import speech_options
 
 EDGE_GUARD = 2.0  # seconds before the end of the audio where words are not final yet
 MAX_PENDING = 120.0  # speech this long without a pause is taken anyway, to keep up with the air
 LOCK_SECONDS = 900
+INLINE_DELIVERY_TIMEOUT = 3.0  # seconds a slow webhook may hold up the transcript before a job takes over
 
 
 def transcribe_live(recording_id: int, final: bool = False) -> str:
@@ -105,8 +107,16 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     session.commit()  # words, checkpoint and alert hits together: a rerun after a crash starts here
     for hit in fired:
         if hit.webhook:
-            queues.enqueue_alert_delivery(ctx.redis, hit.hit_id)
+            _deliver_now(ctx, hit.hit_id)
     return not at_edge
+
+
+def _deliver_now(ctx: Context, hit_id: int) -> None:
+    """Send the alert from here, seconds after the words were stored; a failure is retried by a job."""
+    try:
+        deliver_alert(hit_id, timeout=INLINE_DELIVERY_TIMEOUT)
+    except Exception:  # the webhook is slow or down: the publish queue retries it with back-off
+        queues.enqueue_alert_delivery(ctx.redis, hit_id)
 
 
 def _finish(ctx: Context, session: Session, recording: Recording, work: Path) -> None:
