@@ -87,10 +87,12 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     """The UI areas. Each lives in its own module with a ``bp``; add new ones here."""
     from web import (
         admin,
+        alerts,
         api_search,
         api_transcripts,
         branding,
         clip_lists,
+        live,
         pages,
         recording_page,
         recordings,
@@ -101,4 +103,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system]
+            review, branding, system, live, alerts]

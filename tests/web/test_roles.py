@@ -58,6 +58,12 @@ MATRIX: dict[str, str] = {
     "tus.status": "volunteer",
     "tus.append": "volunteer",
     "tus.terminate": "volunteer",
+    "live.page": "volunteer",
+    "live.list_sources": "volunteer",
+    "alerts.page": "volunteer",
+    "alerts.create": "volunteer",
+    "alerts.delete": "volunteer",  # the owner's (or an admin's); anyone else gets 404
+    "alerts.hits": "volunteer",  # hits of the caller's own alerts only
     # social leads
     "review.queue": "social_lead",
     "review.decide": "social_lead",
@@ -67,6 +73,9 @@ MATRIX: dict[str, str] = {
     "api.render_clip": "social_lead",  # render an approved clip again; public renders come only from review
     "api_transcripts.queue_transcription": "social_lead",
     "api_transcripts.cancel_transcription": "social_lead",
+    "live.create": "social_lead",
+    "live.start": "social_lead",
+    "live.stop": "social_lead",
     # admins
     "admin.home": "admin",
     "system.page": "admin",
@@ -212,8 +221,9 @@ OWNERSHIP: dict[str, str] = {
     "tus.append": "self",
     "tus.terminate": "self",
     "search_pages.delete": "self",
+    "alerts.delete": "self",  # and admins
 }
-OBJECT_ARGS = {"clip_id", "recording_id", "upload_id", "saved_id"}
+OBJECT_ARGS = {"clip_id", "recording_id", "upload_id", "saved_id", "alert_id"}
 
 
 def test_every_route_on_someones_object_says_whose_it_must_be(app) -> None:  # type: ignore[no-untyped-def]
@@ -223,7 +233,7 @@ def test_every_route_on_someones_object_says_whose_it_must_be(app) -> None:  # t
 
 
 def _objects_of(ctx, client, headers) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """A ready recording, a draft clip, an upload in progress and a saved search, all made by one volunteer."""
+    """A ready recording, a draft clip, an upload in progress, a saved search and an alert, all one volunteer's."""
     from clipper.models import Recording, SavedSearch
     from tests.web.team import ready_recording
 
@@ -238,7 +248,10 @@ def _objects_of(ctx, client, headers) -> dict[str, Any]:  # type: ignore[no-unty
     assert clip.status_code == 201, clip.json
     upload = client.post("/api/v1/uploads", headers={**headers, "Tus-Resumable": "1.0.0", "Upload-Length": "10"})
     assert upload.status_code == 201
+    alert = client.post("/api/v1/alerts", headers=headers, json={"name": "NHS", "query": "hospital"})
+    assert alert.status_code == 201, alert.json
     return {"clip_id": clip.json["id"], "recording_id": rid, "saved_id": saved_id, "idx": 0, "fmt": "srt",
+            "alert_id": alert.json["id"],
             "upload_id": upload.headers["Location"].rsplit("/", 1)[-1], "version": clip.json["version"]}
 
 
