@@ -165,6 +165,9 @@ def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(set
     assert len(normalise(said)) == pytest.approx(len(normalise(stream.text)), abs=3)  # nothing doubled or lost
     assert all(b[0] >= a[0] for a, b in zip(words, words[1:], strict=False))  # in order, across every seam
 
+    with ctx.sessions() as session:  # a lead approved it (public renders come only from approval)
+        session.get(Clip, clipped_on_air).status = "approved"
+        session.commit()
     queues.enqueue_render(ctx.redis, clipped_on_air)  # the clip marked on air renders from the recording
     run_jobs(redis_url, ("render",))
     with ctx.sessions() as session:
