@@ -164,3 +164,16 @@ def test_users_create_documents_its_password_options() -> None:
     assert "--password-stdin" in shown and "process list" in shown, shown
     readme = (ROOT / "README.md").read_text()
     assert "--password-stdin" in readme
+
+
+def test_the_project_carries_its_own_architecture_document() -> None:
+    """A fresh clone has no ../shared: the README points at docs/architecture.md, which names real files."""
+    readme = (ROOT / "README.md").read_text()
+    assert "../shared/DESIGN.md" not in readme and "docs/architecture.md" in readme
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    for heading in ("## The pipeline", "## The data model", "## What runs where", "## Security boundaries"):
+        assert heading in doc, heading
+    named = set(re.findall(r"`((?:clipper|web|workers|storage|tests)/[\w/.-]*)`", doc))
+    assert len(named) > 20
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert not missing, f"docs/architecture.md names files that are not in the tree: {missing}"
