@@ -65,6 +65,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         admin,
         api_search,
         api_transcripts,
+        audit,
         branding,
         clip_lists,
         pages,
@@ -76,4 +77,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding]
+            review, branding, audit]

@@ -23,7 +23,8 @@ from clipper.errors import InvalidInput
 from clipper.models import Clip, Person, Recording, Segment, Word
 from web import serialize
 from web.auth import role_required
-from web.db import session, settings, store
+from web.db import redis_conn, session, settings, store
+from workers import queues
 
 bp = Blueprint("recording_page", __name__)
 
@@ -118,6 +119,8 @@ def update_clip(clip_id: int) -> Any:
         db.rollback()
         return jsonify(error=stale.message, changes=stale.changes, clip=_clip_full(stale.current)), 409
     db.commit()
+    if clip.status == "submitted":
+        queues.enqueue_preview(redis_conn(), clip.id)  # the reviewer watches the cut as it is now
     return jsonify(_clip_full(clip))
 
 
@@ -133,6 +136,7 @@ def submit_clip(clip_id: int) -> Any:
         db.rollback()
         return jsonify(error=stale.message, changes=stale.changes, clip=_clip_full(stale.current)), 409
     db.commit()
+    queues.enqueue_preview(redis_conn(), clip.id)  # a rough cut for the review page, within seconds
     return jsonify(_clip_full(clip))
 
 

@@ -64,6 +64,7 @@ MATRIX: dict[str, str] = {
     "review.decide": "social_lead",
     "review.approve": "social_lead",
     "review.reject": "social_lead",
+    "audit.log": "social_lead",
     # admins
     "admin.home": "admin",
     "branding.edit": "admin",
