@@ -68,6 +68,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         audit,
         branding,
         clip_lists,
+        favicon,
         pages,
         recording_page,
         recordings,
@@ -77,4 +78,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, audit]
+            review, branding, audit, favicon]

@@ -24,6 +24,7 @@ MATRIX: dict[str, str] = {
     "health.healthz": "public",
     "files.serve": "public",  # signed URLs: the signature is the permission
     "static": "public",
+    "favicon.icon": "public",  # the site's icon, nothing private
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
     # any logged-in user
     "pages.index": "volunteer",
