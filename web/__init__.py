@@ -70,6 +70,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         clip_lists,
         favicon,
         pages,
+        recording_details,
         recording_page,
         recordings,
         review,
@@ -78,4 +79,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, audit, favicon]
+            review, branding, audit, favicon, recording_details]

@@ -24,6 +24,7 @@ from clipper.models import Clip, Person, Recording, Segment, Word
 from web import serialize
 from web.auth import role_required
 from web.db import redis_conn, session, settings, store
+from web.recording_details import may_edit
 from workers import queues
 
 bp = Blueprint("recording_page", __name__)
@@ -52,7 +53,8 @@ def page(recording_id: int) -> Any:
     }
     # The JSON goes into a <script type="application/json">; escaping "<" keeps "</script>" in a title inert.
     blob = json.dumps(config).replace("<", "\\u003c")
-    return render_template("recording.html", recording=recording, config=blob, aired=_local(recording.aired_at))
+    return render_template("recording.html", recording=recording, config=blob, aired=_local(recording.aired_at),
+                           may_edit=may_edit(recording))
 
 
 @bp.get("/api/v1/recordings/<int:recording_id>/words")

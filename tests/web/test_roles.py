@@ -36,6 +36,10 @@ MATRIX: dict[str, str] = {
     "search_pages.delete": "volunteer",
     "clip_lists.all_clips": "volunteer",
     "clip_lists.mine": "volunteer",
+    "clip_lists.delete": "volunteer",  # own draft or rejected clips only (checked in the view)
+    "clip_lists.api_delete": "volunteer",  # the same, for scripts
+    "recording_details.edit": "volunteer",  # who added it, social leads and admins (checked in the view)
+    "recording_details.save": "volunteer",
     "recording_page.page": "volunteer",
     "recording_page.words": "volunteer",
     "recording_page.recording_clips": "volunteer",
@@ -68,6 +72,8 @@ MATRIX: dict[str, str] = {
     "audit.log": "social_lead",
     # admins
     "admin.home": "admin",
+    "recording_details.confirm_delete": "admin",
+    "recording_details.delete": "admin",
     "branding.edit": "admin",
     "branding.save": "admin",
     "branding.preview": "admin",
