@@ -44,6 +44,7 @@ def page(recording_id: int) -> Any:
         "presetLimits": [{"name": name, "seconds": getattr(settings(), f"render_max_{name}_seconds")}
                          for name in ("landscape", "square", "vertical")],
         "people": _people(),
+        "timezone": settings().timezone,  # wall-clock times on the page: the team's zone, 24-hour
         "urls": {
             "words": f"/api/v1/recordings/{recording.id}/words",
             "clips": f"/api/v1/recordings/{recording.id}/clips",
