@@ -166,3 +166,20 @@ def test_the_air_date_is_given_on_add_and_edit_and_fills_the_list(client, ctx) -
     theirs = _recording(ctx, None, title="Not mine")
     assert client.get(f"/recordings/{theirs}/edit").status_code == 403
     assert post_form(client, f"/recordings/{theirs}/edit", {"title": "Mine now"}).status_code == 403
+
+
+def test_a_preview_queued_for_a_deleted_draft_does_nothing(client, ctx, redis_url) -> None:  # type: ignore[no-untyped-def]
+    from rq.job import Job
+
+    from tests.conftest import run_jobs
+    from workers import queues
+    from workers.redis import connect
+
+    me = logged_in(client, ctx, "volunteer")
+    draft = _clip(ctx, _recording(ctx), me.id)
+    queues.enqueue_preview(connect(redis_url), draft)
+    assert post_form(client, f"/clips/{draft}/delete").status_code == 302
+    run_jobs(redis_url, ("render",))
+    job = Job.fetch(f"preview-clip-{draft}", connection=connect(redis_url))
+    assert job.get_status() == "finished" and job.return_value() == "deleted"
+    assert ctx.store.keys(f"clips/{draft}/") == []

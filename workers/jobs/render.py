@@ -88,6 +88,8 @@ def preview_clip(clip_id: int) -> str:
     """A rough cut (keyframes, no captions, no re-encode) at the link the full render will replace."""
     ctx = current()
     with ctx.sessions() as session:
+        if session.get(Clip, clip_id) is None:
+            return "deleted"  # the volunteer deleted the draft before its preview was made: nothing to do
         clip = get_clip(session, clip_id)
         row = render_rows(session, clip)[0]
         if row.status in ("done", "rendering"):
