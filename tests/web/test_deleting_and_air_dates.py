@@ -183,3 +183,33 @@ def test_a_preview_queued_for_a_deleted_draft_does_nothing(client, ctx, redis_ur
     job = Job.fetch(f"preview-clip-{draft}", connection=connect(redis_url))
     assert job.get_status() == "finished" and job.return_value() == "deleted"
     assert ctx.store.keys(f"clips/{draft}/") == []
+
+
+def test_deleting_a_recording_takes_its_rows_on_every_database(database_url: str) -> None:
+    """One statement; the database's cascades (and the full-text index's triggers on SQLite) do the rest."""
+    from clipper import search
+    from clipper.recordings import delete_recording
+    from tests.conftest import engine_for
+
+    sessions = engine_for(database_url)
+    with sessions() as db:
+        keep, gone = (Recording(title=t, status="ready", duration=30.0) for t in ("Keep", "Gone"))
+        db.add_all([keep, gone])
+        db.flush()
+        for rec in (keep, gone):
+            save_transcript(db, rec, _transcript())
+        clip = Clip(recording_id=gone.id, start=1.0, end=2.0, title="c")
+        db.add(clip)
+        db.flush()
+        db.add(Render(clip_id=clip.id, preset="landscape"))
+        db.commit()
+        gone_id, keep_id = gone.id, keep.id
+        delete_recording(db, gone)
+        db.commit()
+    with sessions() as db:
+        for model in (Word, Segment):
+            assert not db.scalar(select(func.count()).select_from(model).where(model.recording_id == gone_id))
+        assert db.scalar(select(func.count()).select_from(Clip)) == 0
+        assert db.scalar(select(func.count()).select_from(Render)) == 0
+        found = search.search(db, "hospital")
+        assert {h.recording_id for h in found.hits} == {keep_id}
