@@ -104,7 +104,8 @@ def test_the_keys_button_stays_for_a_mouse_and_keyboard(live_server, page_as) ->
     expect(page.locator("#show-keys")).to_be_visible()
 
 
-def test_the_reviewer_plays_the_preview_made_on_submit(live_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_reviewer_plays_the_preview_made_on_submit(live_server, browser, tmp_path: Path, check_a11y,  # type: ignore[no-untyped-def]
+                                                       screenshot) -> None:  # type: ignore[no-untyped-def]
     from tests.web.test_review_context import _broadcast
 
     transcript, words = _transcript()
@@ -147,6 +148,12 @@ def test_the_reviewer_plays_the_preview_made_on_submit(live_server, browser, tmp
         assert abs(played["duration"] - (clip.end - clip.start)) < 1.0, played
         card = lead.locator(f"#clip-{clip.id}")
         expect(card.locator(".marked-by")).to_contain_text("Marked by vol on")
+        expect(card.locator(".review-warnings")).to_contain_text("no promoter imprint")
+        check_a11y(lead)
+        screenshot(lead, "review-with-preview")
+        lead.click("text=Audit log")
+        expect(lead.locator("#audit tbody tr").first).to_contain_text("submitted for review")
+        check_a11y(lead)
     finally:
         vol.context.close()
         lead.context.close()
