@@ -37,8 +37,15 @@ class ReviewContext:
     warnings: tuple[Warning, ...]
 
 
+# titles that end in a full stop without ending the sentence ("Mr. Streeting said")
+ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "prof", "rt", "hon", "sir", "gen", "col", "rev", "vs", "etc"})
+
+
 def ends_sentence(text: str) -> bool:
-    return bool(_SENTENCE_END.search(text.strip()))
+    text = text.strip()
+    if not _SENTENCE_END.search(text):
+        return False
+    return "".join(_TOKEN.findall(text)).lower() not in ABBREVIATIONS
 
 
 def is_negation(text: str) -> bool:
