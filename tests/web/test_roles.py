@@ -26,6 +26,7 @@ MATRIX: dict[str, str] = {
     "static": "public",
     "favicon.icon": "public",  # the site's icon, nothing private
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
+    "metrics.scrape": "public",  # checks its own access: CLIPPER_METRICS_TOKEN, an admin, or loopback
     # any logged-in user
     "pages.index": "volunteer",
     "pages.logout": "volunteer",
@@ -74,6 +75,9 @@ MATRIX: dict[str, str] = {
     "admin.home": "admin",
     "recording_details.confirm_delete": "admin",
     "recording_details.delete": "admin",
+    "system.page": "admin",
+    "system.retry": "admin",
+    "system.delete": "admin",
     "branding.edit": "admin",
     "branding.save": "admin",
     "branding.preview": "admin",
