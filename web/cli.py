@@ -80,9 +80,9 @@ def up(env: Env, workers: int | None) -> None:
              for _ in range(workers if workers is not None else s.workers)]
     procs.append(subprocess.Popen([python, "-m", "web.cli", "web"], env=child_env))
     click.echo(f"Clipper is running at {s.public_base_url}  (data in {s.data_dir})")
-    click.echo(_url_source(s))
     if password:
         click.echo(f"First login: admin@localhost / {password}  (change it, or add people with `clipper users create`)")
+    click.echo(_url_source(s))
     click.echo("Press Ctrl-C to stop.")
     stopping = False
 
