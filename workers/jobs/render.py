@@ -98,14 +98,21 @@ def preview_clip(clip_id: int) -> str:
         try:
             with outcome_on_rows(session, [row]):
                 source = fetch_original(ctx, clip, work)
-                out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
-                key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
-                                   content_type="video/mp4", cache_control=VIDEO_CACHE)
-                session.refresh(row)
-                if row.status not in ("done", "rendering"):
-                    row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
-                    row.size, row.sha256 = out.stat().st_size, sha256_file(out)
-                    session.commit()
+                # A save while this job runs is not queued again (one job per clip): cut again until the
+                # preview matches the clip as it is now, so the reviewer never watches an older cut.
+                for _ in range(3):
+                    cut = (clip.start, clip.end)
+                    out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
+                    key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
+                                       content_type="video/mp4", cache_control=VIDEO_CACHE)
+                    session.refresh(row)
+                    if row.status not in ("done", "rendering"):
+                        row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
+                        row.size, row.sha256 = out.stat().st_size, sha256_file(out)
+                        session.commit()
+                    session.refresh(clip)
+                    if (clip.start, clip.end) == cut or row.status in ("done", "rendering"):
+                        break
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return row.status
