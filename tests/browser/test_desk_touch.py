@@ -159,3 +159,22 @@ def test_the_reviewer_plays_the_preview_made_on_submit(live_server, browser, tmp
         lead.context.close()
 
 
+
+
+def test_a_volunteer_deletes_their_draft_on_the_recording_page(live_server, page_as) -> None:  # type: ignore[no-untyped-def]
+    rid = _ready_recording(live_server, SENTENCES)
+    page = page_as("volunteer")
+    _open(page, f"{live_server.url}/recordings/{rid}")
+    expect(page.locator("#delete-clip")).to_be_hidden()  # nothing saved yet
+    _word(page, 0).click()
+    _word(page, 3).click(modifiers=["Shift"])
+    page.fill("#title", "Not worth it")
+    page.click("#save")
+    page.wait_for_selector("#clip-status:has-text('draft')")
+    assert _saved_clip(live_server) is not None
+    page.once("dialog", lambda d: d.accept())
+    page.click("#delete-clip")
+    expect(page.locator("#message")).to_have_text("Deleted the draft.")
+    expect(page.locator("#clip-status")).to_have_text("new")
+    expect(page.locator("#clip-list li")).to_have_count(0)
+    assert _saved_clip(live_server) is None

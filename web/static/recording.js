@@ -249,6 +249,8 @@ function showStatus() {
   const locked = clip && clip.editable === false;
   for (const el of $("clip-form").querySelectorAll("input, textarea, button")) el.disabled = !!locked && el.id !== "new-clip";
   $("submit-clip").hidden = !!clip && clip.status === "submitted";
+  // drafts (and clips sent back) can be deleted; the server checks they are yours
+  $("delete-clip").hidden = !(clip && clip.id && ["draft", "rejected"].includes(clip.status));
   if (locked) message(`This clip is ${clip.status}; it can no longer be changed. Use “New clip” to mark another.`);
 }
 
@@ -464,6 +466,19 @@ const touchOnly = () => window.matchMedia("(any-hover: none) and (any-pointer: c
   || (navigator.maxTouchPoints > 0 && !window.matchMedia("(any-pointer: fine)").matches);
 $("show-keys").hidden = touchOnly();
 $("new-clip").addEventListener("click", newClip);
+$("delete-clip").addEventListener("click", deleteClip);
+
+async function deleteClip() {
+  const clip = state.clip;
+  if (!clip || !confirm(`Delete the draft “${clip.title || "Untitled clip"}”? This cannot be undone.`)) return;
+  const res = await api("DELETE", config.urls.clip + clip.id);
+  if (!res.ok) { problem(res); return; }
+  state.dirty = false;
+  dropDraft();
+  newClip();
+  message("Deleted the draft.");
+  refreshClips();
+}
 $("submit-clip").addEventListener("click", submit);
 $("clip-form").addEventListener("submit", (e) => { e.preventDefault(); save(); });
 for (const b of document.querySelectorAll("[data-nudge]")) {
