@@ -72,12 +72,14 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     """The UI areas. Each lives in its own module with a ``bp``; add new ones here."""
     from web import (
         admin,
+        alerts,
         api_search,
         api_transcripts,
         audit,
         branding,
         clip_lists,
         favicon,
+        live,
         pages,
         recording_details,
         recording_page,
@@ -89,4 +91,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, audit, favicon, recording_details]
+            review, branding, system, live, alerts, audit, favicon, recording_details]
