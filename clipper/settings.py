@@ -32,7 +32,7 @@ class Settings:
     s3_secret_access_key: str = _setting("", "S3 secret access key.")
     s3_public_base_url: str = _setting("", "Public base URL of the bucket root (CDN or public bucket), for published renders. Clipper sets no ACLs: let the bucket policy or CDN expose `clips/`. Empty: presigned URLs.")
     secret_key: str = _setting("", "Secret for sessions, CSRF and signed file URLs. Empty: generated once and kept in the data dir.")
-    public_base_url: str = _setting("http://127.0.0.1:8000", "The URL people use to reach the web app; signed file links are built on it.")
+    public_base_url: str = _setting("", "The URL people use to reach the web app; invite links and signed file links are built on it. Empty: `http://CLIPPER_HOST:CLIPPER_PORT` (127.0.0.1 when the host is 0.0.0.0 or ::), which `clipper up` prints.")
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8000, "Port the web server listens on.")
     workers: int = _setting(2, "Worker processes `clipper up` starts.")
@@ -88,7 +88,19 @@ class Settings:
         data_dir = Path(self.data_dir).expanduser().absolute()
         database_url = self.database_url or f"sqlite:///{data_dir / 'clipper.db'}"
         storage_url = self.storage_url or (data_dir / "objects").as_uri()
-        return dataclasses.replace(self, data_dir=data_dir, database_url=database_url, storage_url=storage_url)
+        public_base_url = (self.public_base_url or derived_base_url(self.host, self.port)).rstrip("/")
+        return dataclasses.replace(self, data_dir=data_dir, database_url=database_url, storage_url=storage_url,
+                                   public_base_url=public_base_url)
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The web app's own address, for when no public URL is configured: what a browser on this machine uses."""
+    host = host.strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # listening everywhere: this machine reaches it on loopback
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
 
 
 def env_name(f: dataclasses.Field[Any]) -> str:

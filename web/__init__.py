@@ -75,10 +75,13 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         alerts,
         api_search,
         api_transcripts,
+        audit,
         branding,
         clip_lists,
+        favicon,
         live,
         pages,
+        recording_details,
         recording_page,
         recordings,
         review,
@@ -88,4 +91,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts]
+            review, branding, system, live, alerts, audit, favicon, recording_details]

@@ -82,6 +82,7 @@ def up(env: Env, workers: int | None) -> None:
     click.echo(f"Clipper is running at {s.public_base_url}  (data in {s.data_dir})")
     if password:
         click.echo(f"First login: admin@localhost / {password}  (change it, or add people with `clipper users create`)")
+    click.echo(_url_source(s))
     click.echo("Press Ctrl-C to stop.")
     stopping = False
 
@@ -106,6 +107,15 @@ def up(env: Env, workers: int | None) -> None:
                 p.kill()
                 p.wait()
         click.echo("Stopped.")
+
+
+def _url_source(s: Settings) -> str:
+    """Which URL invite links and media links use, and where it came from."""
+    if os.environ.get("CLIPPER_PUBLIC_BASE_URL", ""):
+        return f"Links (invites, media) use {s.public_base_url}, from CLIPPER_PUBLIC_BASE_URL."
+    return (f"Links (invites, media) use {s.public_base_url}, made from CLIPPER_HOST and CLIPPER_PORT "
+            f"(listening on {s.host}:{s.port}). If people reach Clipper at another address, set "
+            "CLIPPER_PUBLIC_BASE_URL to it.")
 
 
 def _first_admin(env: Env) -> str:
@@ -194,14 +204,19 @@ def users() -> None:
 @click.argument("email")
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(ROLES), default="volunteer")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None,
+              help="The password. Visible in the process list and shell history: prefer --password-stdin in scripts.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (kept out of the process list).")
 @click.option("--token", is_flag=True, help="Also create an API token and print it.")
 @pass_env
-def users_create(env: Env, email: str, name: str, role: str, password: str, token: bool) -> None:
-    """Create a user."""
+def users_create(env: Env, email: str, name: str, role: str, password: str | None, password_stdin: bool,
+                 token: bool) -> None:
+    """Create a user. Without --password or --password-stdin it asks for the password on a terminal."""
     from clipper.models import ApiToken
     from web.auth import hash_password
 
+    password = _password(password, password_stdin)
     with env.sessions()() as session:
         email = email.strip().lower()
         if session.scalar(select(User).where(User.email == email)):
@@ -217,6 +232,21 @@ def users_create(env: Env, email: str, name: str, role: str, password: str, toke
     click.echo(f"Created {role} {email}.")
     if secret:
         click.echo(f"API token: {secret}")
+
+
+def _password(given: str | None, from_stdin: bool) -> str:
+    if given is not None and from_stdin:
+        raise click.UsageError("Give the password with --password or --password-stdin, not both.")
+    if from_stdin:
+        given = sys.stdin.readline().rstrip("\r\n")
+    elif given is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("No terminal to ask for the password on: pipe it in with --password-stdin "
+                                   "(e.g. `printf '%s\\n' \"$PASSWORD\" | clipper users create ... --password-stdin`).")
+        given = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not given:
+        raise click.UsageError("The password is empty: give the user a password.")
+    return given
 
 
 @main.command()
