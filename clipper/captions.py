@@ -75,6 +75,7 @@ class CaptionStyle:
     outline: str = "#000000"
     position: str = "bottom"  # bottom, middle, top
     uppercase: bool = False
+    box: bool = False  # a solid box behind the caption lines (reads on any picture)
 
 
 @dataclass(frozen=True)

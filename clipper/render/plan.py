@@ -33,6 +33,11 @@ class Source:
     has_audio: bool = True
     duration: float = 0.0
 
+    @property
+    def has_video(self) -> bool:
+        """False for radio and podcasts (no picture, or only cover art): those render as audiograms."""
+        return self.width > 0 and self.height > 0
+
 
 @dataclass(frozen=True)
 class RenderPlan:
