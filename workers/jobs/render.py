@@ -22,6 +22,7 @@ from clipper.errors import ClipperError, RenderError, StorageError
 from clipper.models import Branding, Clip, Render, utcnow
 from clipper.probe import probe
 from clipper.render import Encoder, Loudness, Source, build_plan, options_from, render, rough_preview, write_sidecars
+from clipper.render.speaker import speaker_for
 from storage import ObjectStore
 from workers.context import Context, current
 from workers.jobs.common import INTERNAL_ERROR
@@ -48,10 +49,11 @@ def render_clip(clip_id: int) -> str:
                 source = fetch_original(ctx, clip, work)
                 record = session.get(Branding, 1)
                 logo = fetch_logo(ctx.store, record.logo_key, work) if record and record.logo_key else None
+                speaker = speaker_for(session, clip.speaker, clip.speaker_role)  # role from the People page
                 plan = build_plan(
                     source, start=clip.start, end=clip.end, presets=[r.preset for r in rows],
-                    words=clip.caption_words or [], title=clip.title, speaker=clip.speaker,
-                    speaker_role=clip.speaker_role, crop_x=clip.crop_x,
+                    words=clip.caption_words or [], title=clip.title, speaker=speaker.name,
+                    speaker_role=speaker.role, crop_x=clip.crop_x,
                     branding=options_from(record, logo_path=logo, default_font=s.caption_font),
                     loudness=Loudness(s.render_loudness_lufs, s.render_true_peak),
                     encoder=Encoder(s.render_x264_preset, s.render_crf), timeout=s.ffmpeg_timeout,
