@@ -91,6 +91,17 @@ def banded(plan: RenderPlan) -> list[str]:
     return [n for n in plan.presets if n != "landscape"]
 
 
+def picture_bottom(plan: RenderPlan, name: str, size: tuple[int, int]) -> int | None:
+    """Where the picture ends in a banded preset (what ``scale=...:force_original_aspect_ratio=decrease``
+    and the centred overlay give); None where the picture fills the frame."""
+    if name not in banded(plan):
+        return None
+    s, (width, height) = plan.source, size
+    scale = min(width / s.width, height / s.height)
+    fg_h = int(s.height * scale) // 2 * 2
+    return (height - fg_h) // 2 + fg_h
+
+
 def _backgrounds(stream: Any, plan: RenderPlan, names: list[str], wanted: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
     """A blurred, scaled-up copy of the frame behind square/vertical, computed once on a small copy."""
     s = plan.source

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clipper import captions, ffmpeg
 from clipper.probe import probe
-from clipper.render.graph import sizes, video_graph
+from clipper.render.graph import picture_bottom, sizes, video_graph
 from clipper.render.loudness import Measured, finished_audio
 from clipper.render.plan import RenderPlan
 
@@ -41,7 +41,8 @@ def write_ass(plan: RenderPlan, workdir: Path) -> dict[str, Path]:
     for name, (width, height) in sizes(plan).items():
         groups = captions.group(plan.words, captions.LAYOUTS[name])
         text = captions.ass_document(groups, width=width, height=height, aspect=name,
-                                     style=plan.branding.caption_style, duration=plan.total, overlay=overlay)
+                                     style=plan.branding.caption_style, duration=plan.total, overlay=overlay,
+                                     picture_bottom=picture_bottom(plan, name, (width, height)))
         path = workdir / f"{name}.ass"
         path.write_text(text, encoding="utf-8")
         paths[name] = path
