@@ -116,21 +116,26 @@ def level_for(measured: Measured, target: Loudness) -> Level:
     return Level(gain, target.true_peak - 0.5 if needs_limiter else None)
 
 
+def _levelled(plan: RenderPlan, level: Level) -> Any:
+    """The clip's audio with the gain, the limiter (when one is needed) and short fades at the cuts."""
+    dur, ld = plan.duration, plan.loudness
+    a = _clip_audio(plan)
+    if level.gain:
+        a = a.filter("volume", volume=f"{level.gain:.3f}dB", precision="double")
+    if level.ceiling is not None:
+        a = (a.filter("aresample", 192000)
+             .filter("alimiter", limit=f"{min(1.0, max(0.0625, 10 ** (level.ceiling / 20))):.5f}",
+                     attack=2, release=60, level=0, latency=1)
+             .filter("aresample", 48000))
+    fade = min(ld.fade, dur / 4)
+    return a.filter("afade", t="in", d=f"{fade:.3f}").filter("afade", t="out", st=f"{dur - fade:.4f}", d=f"{fade:.3f}")
+
+
 def audio_graph(plan: RenderPlan, dest: Path, level: Level | None = None) -> tuple[Any, bool]:
     """The ffmpeg-python graph that writes the clip's finished audio to ``dest``; and whether it is trusted."""
-    total, dur, ld = plan.total, plan.duration, plan.loudness
-    level = level or Level()
+    total, dur = plan.total, plan.duration
     if plan.source.has_audio:
-        a = _clip_audio(plan)
-        if level.gain:
-            a = a.filter("volume", volume=f"{level.gain:.3f}dB", precision="double")
-        if level.ceiling is not None:
-            a = (a.filter("aresample", 192000)
-                 .filter("alimiter", limit=f"{min(1.0, max(0.0625, 10 ** (level.ceiling / 20))):.5f}",
-                         attack=2, release=60, level=0, latency=1)
-                 .filter("aresample", 48000))
-        fade = min(ld.fade, dur / 4)
-        a = a.filter("afade", t="in", d=f"{fade:.3f}").filter("afade", t="out", st=f"{dur - fade:.4f}", d=f"{fade:.3f}")
+        a = _levelled(plan, level or Level())
         trusted = False
     else:
         # A silent track: some platforms refuse video without audio.
@@ -142,9 +147,12 @@ def audio_graph(plan: RenderPlan, dest: Path, level: Level | None = None) -> tup
 
 
 def finished_audio(plan: RenderPlan, dest: Path, workdir: Path) -> Measured | None:
-    """Measure, apply, check (and correct, at most twice): the clip's audio at the target loudness in ``dest``.
+    """Measure, apply, check: the clip's audio at the target loudness in ``dest``; the encoded file's figures.
 
-    Returns the encoded file's figures (None for a source without sound: a silent track is written).
+    A plain gain lands where it is aimed, so one encode does. A limiter takes some loudness off; its level
+    is settled first on the unencoded audio (cheap: the AAC encode is most of the cost), then encoded once.
+    The encoded file is measured; an encoder overshoot past the ceiling is taken off with one more encode.
+    Returns None for a source without sound (a silent track is written).
     """
     if not plan.source.has_audio:
         graph, trusted = audio_graph(plan, dest)
@@ -153,39 +161,47 @@ def finished_audio(plan: RenderPlan, dest: Path, workdir: Path) -> Measured | No
     ld = plan.loudness
     source = measure_clip(plan, workdir)
     level = level_for(source, ld)
-    best: tuple[float, Measured, Level] | None = None
-    applied = level
+    if level.ceiling is not None and not source.silent:
+        level = _settle(plan, level, source, workdir)
+    out = source
     for attempt in range(ATTEMPTS):
         graph, _ = audio_graph(plan, dest, level)
         ffmpeg.run(graph, timeout=plan.timeout)
-        applied = level
         out = measure_file(dest, workdir)
-        miss = 0.0 if source.silent else abs(out.integrated - ld.target_lufs)
-        over = max(0.0, out.true_peak - ld.true_peak)
-        log.info("loudness pass %d: source %.1f LUFS %.1f dBTP, gain %.2f dB, limiter %s -> %.1f LUFS %.1f dBTP",
-                 attempt + 1, source.integrated, source.true_peak, level.gain, level.ceiling, out.integrated,
-                 out.true_peak)
-        score = miss + 4 * over
-        if best is None or score < best[0]:
-            best = (score, out, level)
-        if miss <= TOLERANCE and over == 0.0:
+        log.info("loudness: source %.1f LUFS %.1f dBTP, gain %.2f dB, limiter %s -> %.1f LUFS %.1f dBTP",
+                 source.integrated, source.true_peak, level.gain, level.ceiling, out.integrated, out.true_peak)
+        over = out.true_peak - ld.true_peak
+        if over <= 0 or attempt == ATTEMPTS - 1:
             break
-        level = _corrected(level, source, out, ld)
+        ceiling = min(level.ceiling if level.ceiling is not None else ld.true_peak - 0.5, ld.true_peak - 0.5)
+        level = Level(level.gain, ceiling - over - 0.2)
+    return out
+
+
+def _settle(plan: RenderPlan, level: Level, source: Measured, workdir: Path) -> Level:
+    """Behind a limiter: measure the levelled (unencoded) audio and correct the gain, at most twice."""
+    ld = plan.loudness
+    report = workdir / "loudness-trial.txt"
+    best: tuple[float, Level] | None = None
+    for _ in range(ATTEMPTS):
+        ffmpeg.run(measure_graph(_levelled(plan, level), report), timeout=plan.timeout)
+        trial = read_report(report)
+        miss = abs(trial.integrated - ld.target_lufs)
+        if best is None or miss < best[0]:
+            best = (miss, level)
+        if miss <= TOLERANCE:
+            break
+        level = _corrected(level, source, trial, ld)
     assert best is not None
-    if best[2] != applied:  # the last try came out worse than an earlier one: write that one again
-        graph, _ = audio_graph(plan, dest, best[2])
-        ffmpeg.run(graph, timeout=plan.timeout)
     return best[1]
 
 
 def _corrected(level: Level, source: Measured, out: Measured, ld: Loudness) -> Level:
-    """The next try: add what the last one missed (a limiter took loudness off), lower an overshooting ceiling."""
-    # Behind a limiter only about half of a gain change comes through as loudness: step further.
+    """The next try: add what the last one missed (behind a limiter only about half a gain change comes
+    through as loudness, so step further)."""
     step = (ld.target_lufs - out.integrated) * (1.6 if level.ceiling is not None else 1.0)
     gain = level.gain if source.silent else min(MAX_GAIN, level.gain + step)
-    over = max(0.0, out.true_peak - ld.true_peak)
     ceiling = level.ceiling
-    if over or source.true_peak + gain > ld.true_peak - 0.3:
+    if source.true_peak + gain > ld.true_peak - 0.3:
         ceiling = min(ceiling if ceiling is not None else ld.true_peak - 0.5, ld.true_peak - 0.5)
-        ceiling -= over + (0.2 if over else 0.0)
     return Level(gain, ceiling)
