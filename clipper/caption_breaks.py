@@ -14,9 +14,12 @@ from typing import Any, Protocol
 
 
 class TimedWord(Protocol):
-    start: float
-    end: float
-    text: str
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
 
 
 TITLES = frozenset("""mr mrs ms mx miss dr sir dame lord lady prof professor rev revd cllr councillor rt hon st
