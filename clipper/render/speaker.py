@@ -20,6 +20,7 @@ class Speaker:
     name: str
     role: str = ""
     person_id: int | None = None
+    photo_key: str = ""  # their photo in storage (People page), for audiograms
 
 
 def _key(text: str) -> str:
@@ -37,4 +38,4 @@ def speaker_for(session: Session, name: str, role: str = "") -> Speaker:
     if match is None:
         return Speaker(" ".join(name.split()), role.strip())
     details = ", ".join(part.strip() for part in (match.role, match.constituency) if part and part.strip())
-    return Speaker(match.name, role.strip() or details, match.id)
+    return Speaker(match.name, role.strip() or details, match.id, match.photo_key or "")

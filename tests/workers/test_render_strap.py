@@ -69,3 +69,45 @@ def test_a_typed_role_wins_and_matching_ignores_case_and_spacing(ctx) -> None:
         assert speaker_for(session, "Rachel Reeves", "Guest on Today").role == "Guest on Today"
         assert speaker_for(session, "Rachel Reeves (Chancellor, Leeds West and Pudsey)").name == "Rachel Reeves"
         assert speaker_for(session, "Nobody Known").role == ""
+
+
+@pytest.fixture(scope="module")
+def radio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MP3 with no picture (a tone is enough: this is about the picture)."""
+    dest = tmp_path_factory.mktemp("media") / "radio.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=330:duration=4",
+                    "-c:a", "libmp3lame", "-b:a", "64k", str(dest)], check=True)
+    return dest
+
+
+@pytest.mark.slow
+def test_an_audiogram_shows_the_speakers_photo_from_the_people_page(ctx, redis_url, radio: Path,
+                                                                     tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0x20C040:s=300x400", "-frames:v", "1",
+                    str(photo)], check=True)
+    with ctx.sessions() as session:
+        person = Person(name="Lisa Nandy", role="Culture Secretary")
+        session.add(person)
+        session.flush()
+        person.photo_key = f"people/{person.id}/photo.png"
+        ctx.store.put_file(person.photo_key, photo)
+        session.commit()
+    with_photo = add_clip(ctx, radio, start=0.5, end=1.5, speaker="Lisa Nandy")
+    without = add_clip(ctx, radio, start=0.5, end=1.5, speaker="Someone Else")
+    for clip_id in (with_photo, without):
+        queues.enqueue_render(ctx.redis, clip_id)
+    run_jobs(redis_url, ("render",))
+
+    def corner(clip_id: int) -> tuple[int, ...]:
+        row = renders(ctx, clip_id)["landscape"]
+        assert row.status == "done" and (row.width, row.height) == (1920, 1080), row.error
+        out = ctx.store.get_file(row.storage_key, tmp_path / f"{clip_id}.mp4")
+        raw = ffmpeg.run(["-ss", "0.5", "-i", str(out), "-frames:v", "1", "-vf", "format=rgb24", "-f", "rawvideo",
+                          "pipe:1"], trusted=True, capture_stdout=True).stdout
+        px = (1000 * 1920 + 1900) * 3  # bottom right: no text, no wave
+        return tuple(raw[px:px + 3])
+
+    r, g, b = corner(with_photo)
+    assert g > r + 30 and g > b + 30, (r, g, b)  # the (darkened) green photo
+    assert corner(without)[2] > corner(without)[1]  # no photo: the campaign's navy background
