@@ -12,6 +12,7 @@ from clipper import events
 from clipper.errors import InvalidInput, NotFound
 from clipper.models import ROLES, Person, User
 from web.auth import role_required
+from web.body_caps import body_cap
 from web.db import session, store
 from web.pages import password_link
 
@@ -161,6 +162,7 @@ def people() -> Any:
 
 
 @bp.post("/people")
+@body_cap(lambda s: MAX_PHOTO_BYTES + 256 * 1024, mimetypes=("multipart/form-data",))  # a photo and the form
 @role_required("admin")
 def add_person() -> Any:
     db = session()
@@ -175,6 +177,7 @@ def add_person() -> Any:
 
 
 @bp.post("/people/<int:person_id>")
+@body_cap(lambda s: MAX_PHOTO_BYTES + 256 * 1024, mimetypes=("multipart/form-data",))
 @role_required("admin")
 def edit_person(person_id: int) -> Any:
     db = session()

@@ -14,16 +14,17 @@ from tests.web.forms import logged_in, post_form
 
 def test_admin_adds_a_person_with_a_photo_and_a_bad_file_is_refused(client, ctx, tmp_path: Path) -> None:
     logged_in(client, ctx, "admin")
-    photo = tmp_path / "p.jpg"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=green:s=60x80", "-frames:v", "1",
-                    str(photo)], check=True)
+    photo = tmp_path / "p.png"  # a real photo's size (noise does not compress): over the default body cap
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=green:s=700x900", "-vf", "noise=alls=100",
+                    "-frames:v", "1", str(photo)], check=True)
+    assert photo.stat().st_size > 1024 * 1024
     resp = post_form(client, "/admin/people", {"name": "Lisa Nandy", "role": "Culture Secretary",
-                                               "photo": (io.BytesIO(photo.read_bytes()), "lisa.jpg")},
+                                               "photo": (io.BytesIO(photo.read_bytes()), "lisa.png")},
                      content_type="multipart/form-data")
     assert resp.status_code == 302
     with ctx.sessions() as session:
         person = session.scalars(select(Person)).one()
-        assert person.photo_key == f"people/{person.id}/photo.jpg"
+        assert person.photo_key == f"people/{person.id}/photo.png"
         assert ctx.store.open(person.photo_key).read() == photo.read_bytes()
         pid = person.id
     page = client.get("/admin/people").get_data(as_text=True)
