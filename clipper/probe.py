@@ -238,14 +238,10 @@ def _media_info(data: dict[str, Any], size: int, demuxer: str = "") -> MediaInfo
     duration = _float(fmt.get("duration"))
     if not duration:
         duration = max((_float(s.get("duration")) for s in streams), default=0.0)
-    fps = frames = 0
+    fps, frames = 0.0, 0
     if video:
         fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
-        frames = int(_float(video.get("nb_frames")))
-        if frames and duration > 0:
-            # A container's own frame count can say more frames than the declared rate allows.
-            fps = max(fps, frames / duration)
-        frames = frames or round(fps * duration)
+        frames = int(_float(video.get("nb_frames"))) or round(fps * duration)
     return MediaInfo(
         format_name=fmt.get("format_name", ""),
         duration=duration,
@@ -254,7 +250,7 @@ def _media_info(data: dict[str, Any], size: int, demuxer: str = "") -> MediaInfo
         has_audio=audio is not None,
         width=int(video.get("width") or 0) if video else 0,
         height=int(video.get("height") or 0) if video else 0,
-        fps=float(fps),
+        fps=fps,
         frames=frames,
         video_codec=video.get("codec_name", "") if video else "",
         audio_codec=audio.get("codec_name", "") if audio else "",
@@ -289,9 +285,12 @@ def _check(info: MediaInfo, limits: Limits) -> None:
         raise MediaError(
             f"The video is {info.width}×{info.height}; the largest accepted is {limits.max_width}×{limits.max_height}."
         )
-    if info.fps > limits.max_fps + 0.01:
+    # The container's own frame count can say more frames than the declared rate allows (2% slack:
+    # a file's duration may be its audio's, a little shorter than its video).
+    rate = max(info.fps, info.frames / info.duration / 1.02 if info.duration > 0 else 0.0)
+    if rate > limits.max_fps + 0.01:
         raise MediaError(
-            f"The video has {info.fps:.0f} frames a second; at most {limits.max_fps:.0f} are accepted. "
+            f"The video has {rate:.0f} frames a second; at most {limits.max_fps:.0f} are accepted. "
             "Export it again at a normal frame rate (25 to 60) before adding it."
         )
     if info.frames > limits.max_frames:
