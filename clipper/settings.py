@@ -67,6 +67,8 @@ class Settings:
     render_crf: int = _setting(21, "libx264 CRF for renders (lower: better and bigger).")
     render_x264_preset: str = _setting("veryfast", "libx264 preset for renders (speed against size).")
     timezone: str = _setting("Europe/London", "The team's time zone, for times shown in the UI.")
+    log_format: str = _setting("text", "Log lines as `text` or `json` (one object per line, with the request and job ids).")
+    metrics_token: str = _setting("", "Bearer token Prometheus sends to read `/metrics`. Empty: only admins and requests from this machine (loopback) may read it.")
     url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch even when they resolve to private or loopback addresses. Off by default; for tests and a newsroom's own capture server.")
 
     @classmethod
