@@ -10,10 +10,10 @@ says the input is its own (``trusted=True``: test sources, files we wrote oursel
 Every child runs under ``ChildLimits`` (set once per process with ``configure``): an address-space
 cap (``RLIMIT_AS``) so no file can make ffmpeg or ffprobe take the machine's memory, and a
 ``-max_pixels`` guard before every untrusted ffmpeg input, checked by the decoder on every frame, so
-a file whose picture grows partway through is stopped at the first oversized frame (ffprobe goes
-without it: ``probe`` needs the declared size of an oversized first picture to name it, and the
-few frames ffprobe decodes stay under its own, smaller memory cap). Both failures
-become expected errors that say what happened; ffmpeg often carries on past a frame it could not
+a file whose picture grows partway through is stopped at its first oversized frame. ffprobe goes
+without the guard: ``probe`` needs the declared size of an oversized first picture to name it, and
+the few frames ffprobe decodes stay under its own, smaller memory cap. Both failures become
+``OverLimit`` errors that say what happened; ffmpeg often carries on past a frame it could not
 decode (exit status 0), so the runner reads stderr for them after a successful run too.
 """
 
@@ -186,6 +186,9 @@ def _address_space_cap(memory_mb: int) -> Callable[[], None] | None:
     if not memory_mb:
         return None
     cap = memory_mb * MIB
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)  # a child may lower its limits, never raise them past the hard one
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
