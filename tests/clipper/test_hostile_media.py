@@ -130,6 +130,20 @@ def test_a_120_fps_source_is_rendered_and_proxied_at_60(tmp_path: Path) -> None:
     assert stream["avg_frame_rate"] == "60/1"
 
 
+@pytest.mark.slow
+def test_a_1000_fps_recording_already_stored_still_renders_at_under_60(tmp_path: Path) -> None:
+    """Recordings added before the cap: the render writes a sane rate instead of 1000 frames a second."""
+    path = test_video(tmp_path / "fast.mp4", seconds=2, size="16x16", rate=1000)
+    info = probe(path, Limits(max_fps=1000))
+    plan = build_plan(Source(path, info.width, info.height, info.fps, info.has_audio, info.duration),
+                      start=0.5, end=1.5, presets=["landscape"])
+    [out] = render(plan, tmp_path / "render")
+    stream = ffprobe_json(out.path, "-count_frames", "-select_streams", "v:0",
+                          "-show_entries", "stream=nb_read_frames")["streams"][0]
+    assert int(stream["nb_read_frames"]) in (58, 59, 60)  # 1000/17 = 58.8 a second, not 1000
+    assert abs(out.duration - 1.0) < 0.05
+
+
 # --- picture size on every frame ---------------------------------------------------------------------------
 
 
@@ -173,6 +187,13 @@ def test_a_picture_that_grows_mid_file_stops_the_proxy_at_that_frame(growing: Pa
     unguarded = in_fresh_process(PROXY_OF.format(limits=lifted, path=str(growing), work=str(tmp_path / "lifted")))
     assert unguarded["error"] == ""
     assert got["children_maxrss_mb"] < 150 < unguarded["children_maxrss_mb"], (got, unguarded)
+
+
+@pytest.mark.slow
+def test_a_render_across_the_growing_frames_fails_with_the_same_message(growing: Path, tmp_path: Path) -> None:
+    plan = build_plan(Source(growing, 320, 240, 2.0, False, 2.0), start=0.0, end=2.0, presets=["landscape"])
+    with pytest.raises(OverLimit, match=r"^The video has pictures of 10000×10000 in it"):
+        render(plan, tmp_path / "render")
 
 
 @pytest.mark.slow
