@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import resource
 import shlex
@@ -29,7 +30,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,23 @@ TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pi
 CRASH_SIGNALS = {-signal.SIGSEGV, -signal.SIGBUS, -signal.SIGABRT}
 
 
+def auto_memory_mb(cpus: int | None = None) -> int:
+    """The default address-space cap of an ffmpeg run on this machine.
+
+    ffmpeg's own libraries map about 250 MiB, and libx264 keeps frames per thread (1.5 threads per
+    core, per variant): a three-variant 1080p render peaked at 0.7 GB resident with 2 cores' threads,
+    2.0 GB with 16 and 3.4 GB with 32, and needed 3.6-4 GiB of address space with 16 cores' threads.
+    2048 MiB plus 160 MiB a core leaves room above that (4608 MiB on 16 cores).
+    """
+    cpus = cpus or len(os.sched_getaffinity(0))
+    return 2048 + 160 * cpus
+
+
 @dataclass(frozen=True)
 class ChildLimits:
     """Caps on every ffmpeg/ffprobe child. 0 turns a cap off."""
 
-    memory_mb: int = 3072  # RLIMIT_AS of ffmpeg runs; about 250 MiB of it is ffmpeg's own libraries
+    memory_mb: int = field(default_factory=auto_memory_mb)  # RLIMIT_AS of ffmpeg runs
     probe_memory_mb: int = 1024  # RLIMIT_AS of ffprobe runs
     max_width: int = 7680  # with max_height: the largest picture any decoded frame may have
     max_height: int = 4320
@@ -192,6 +205,9 @@ def _address_space_cap(memory_mb: int) -> Callable[[], None] | None:
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        # Few malloc arenas: each reserves 64 MiB of address space for the threads that use it, which
+        # would count against the cap without ever being used. (Set in the child only, before exec.)
+        os.putenv("MALLOC_ARENA_MAX", "2")
 
     return apply
 

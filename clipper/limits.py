@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from clipper.ffmpeg import ChildLimits
+from clipper.ffmpeg import ChildLimits, auto_memory_mb
 from clipper.settings import Settings
 
 OUTPUT_MAX_FPS = 60.0  # proxies and renders: what every player and platform takes
@@ -40,8 +40,11 @@ def limits_from(settings: Settings) -> Limits:
 
 
 def child_limits(settings: Settings) -> ChildLimits:
-    return ChildLimits(memory_mb=settings.ffmpeg_memory_mb, probe_memory_mb=settings.probe_memory_mb,
-                       max_width=settings.max_width, max_height=settings.max_height)
+    """The runner's caps from the settings: a memory setting of 0 means "sized to this machine", -1 none."""
+    memory = {0: auto_memory_mb(), -1: 0}.get(settings.ffmpeg_memory_mb, settings.ffmpeg_memory_mb)
+    probe_memory = max(0, settings.probe_memory_mb)
+    return ChildLimits(memory_mb=memory, probe_memory_mb=probe_memory, max_width=settings.max_width,
+                       max_height=settings.max_height)
 
 
 def output_rate(fps: float, ceiling: float = OUTPUT_MAX_FPS) -> float:

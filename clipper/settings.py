@@ -55,7 +55,7 @@ class Settings:
     max_frames: int = _setting(6 * 3600 * 60, "Most video frames accepted in one recording (default: six hours at 60 frames a second).")
     probe_timeout_seconds: float = _setting(60.0, "Seconds ffprobe may spend reading a new file before it is refused.")
     probe_memory_mb: int = _setting(1024, "Memory cap (address space, MiB) of every ffprobe process; a file that needs more is refused. 0: no cap.")
-    ffmpeg_memory_mb: int = _setting(3072, "Memory cap (address space, MiB) of every ffmpeg process: a file that needs more fails with a clear error instead of taking the machine's memory. 0: no cap.")
+    ffmpeg_memory_mb: int = _setting(0, "Memory cap (address space, MiB) of every ffmpeg process: a file that needs more fails with a clear error instead of taking the machine's memory. 0: sized to the machine, 2048 MiB plus 160 MiB per CPU core (renders keep frames per encoder thread; 4608 MiB on 16 cores). -1: no cap.")
     ffmpeg_timeout: float = _setting(3 * 3600.0, "Seconds before an ffmpeg run is stopped.")
     max_clip_seconds: float = _setting(600.0, "Longest clip a volunteer may mark, in seconds.")
     caption_font: str = _setting("DejaVu Sans", "Font family for burned-in captions (installed by the set-up).")

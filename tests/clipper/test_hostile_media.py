@@ -276,3 +276,15 @@ def test_a_failing_run_without_memory_trouble_is_not_called_a_memory_problem(tmp
     with pytest.raises(FFmpegError) as raised:
         ffmpeg.run(ffmpeg.compile_graph(ffmpeg.hardened_input(bad, f="matroska").output(str(tmp_path / "o.mp4"))))
     assert not isinstance(raised.value, OverLimit)
+
+
+def test_the_memory_cap_is_sized_to_the_machine_unless_set() -> None:
+    from clipper.limits import child_limits
+    from clipper.settings import Settings
+
+    assert ffmpeg.auto_memory_mb(16) == 4608 and ffmpeg.auto_memory_mb(2) == 2368
+    assert child_limits(Settings()).memory_mb == ffmpeg.auto_memory_mb() == ffmpeg.ChildLimits().memory_mb
+    assert child_limits(Settings(ffmpeg_memory_mb=5000)).memory_mb == 5000
+    assert child_limits(Settings(ffmpeg_memory_mb=-1)).memory_mb == 0  # no cap
+    assert child_limits(Settings(probe_memory_mb=0)).probe_memory_mb == 0
+    assert child_limits(Settings(max_width=100, max_height=50)).max_pixels == 5000
