@@ -9,7 +9,9 @@ from pathlib import Path
 
 from flask import Flask
 
+from clipper import ffmpeg
 from clipper.db import make_engine, make_sessionmaker
+from clipper.limits import child_limits
 from clipper.settings import Settings
 from storage import open_store
 from workers.context import store_config
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     engine = make_engine(settings.database_url)
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
+    ffmpeg.configure(child_limits(settings))  # the caps on every ffmpeg/ffprobe child (clipper.ffmpeg)
 
     from web import api, auth, body_caps, db, errors, files, health, login_limits, metrics, security
 

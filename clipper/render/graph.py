@@ -13,6 +13,7 @@ from typing import Any
 import ffmpeg as ffmpeg_python
 
 from clipper import ffmpeg
+from clipper.limits import output_rate
 from clipper.render.audiogram import audiogram_frames, rate
 from clipper.render.plan import RenderPlan
 from clipper.render.presets import PRESETS, _even, output_size
@@ -30,6 +31,7 @@ def video_graph(plan: RenderPlan, audio: Path, ass: Mapping[str, Path], outputs:
     """All variants in one ffmpeg run: decode once, split, compose each aspect, encode, copy the shared audio."""
     fps = plan.source.fps or 25.0
     wanted = sizes(plan)
+    out_fps = output_rate(fps)  # at most 60 frames a second written, whatever the source declares
     sound = ffmpeg.hardened_input(audio).audio
     if plan.source.has_video:
         pictures = _pictures(plan, wanted)
@@ -53,8 +55,8 @@ def video_graph(plan: RenderPlan, audio: Path, ass: Mapping[str, Path], outputs:
         enc = plan.encoder
         outs.append(ffmpeg_python.output(
             frame, sound, str(outputs[name]), vcodec="libx264", preset=enc.preset, crf=enc.crf, acodec="copy",
-            r=rate(fps), movflags="+faststart",
-            **{"profile:v": "high", "pix_fmt": "yuv420p", "x264-params": "keyint=" + str(max(1, round(fps * 2)))},
+            r=rate(out_fps), movflags="+faststart",
+            **{"profile:v": "high", "pix_fmt": "yuv420p", "x264-params": "keyint=" + str(max(1, round(out_fps * 2)))},
         ))
     return ffmpeg_python.merge_outputs(*outs)
 
@@ -67,6 +69,8 @@ def _pictures(plan: RenderPlan, wanted: Mapping[str, tuple[int, int]]) -> dict[s
     frames = round(plan.duration * fps)
     src = ffmpeg.hardened_input(s.path, ss=f"{max(0.0, plan.start - 0.5 / fps):.6f}", t=f"{plan.duration + 1 / fps:.6f}")
     v = src.video.filter("trim", end_frame=frames).filter("setpts", "PTS-STARTPTS")
+    out_fps = output_rate(fps)  # at most 60 frames a second written, whatever the source declares
+    v = v.filter("fps", f"{out_fps:.6f}") if out_fps != fps else v
     blurred = banded(plan)
     branches = ffmpeg_python.filter_multi_output(v, "split", len(plan.presets) + (1 if blurred else 0))
     backgrounds = _backgrounds(branches[len(plan.presets)], plan, blurred, wanted) if blurred else {}
