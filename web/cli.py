@@ -68,7 +68,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (default CLIPPER_WORKERS).")
 @pass_env
 def up(env: Env, workers: int | None) -> None:
-    """Run everything on this machine: Redis, migrations, workers and the web app."""
+    """Run everything on this machine: Redis, migrations, workers, the live recorders and the web app."""
     s = env.settings
     url = env.redis_url()
     upgrade(s.database_url)
@@ -79,6 +79,7 @@ def up(env: Env, workers: int | None) -> None:
     count = workers if workers is not None else s.workers
     children = [Child(f"worker-{i + 1}", (python, "-m", "web.cli", "worker")) for i in range(count)]
     children.append(Child("web", (python, "-m", "web.cli", "web")))
+    children.append(Child("recorders", (python, "-m", "web.cli", "recorders")))  # live sources the team turns on
     supervisor = Supervisor(children, env=child_env, say=lambda message: click.echo(message, err=True))
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
