@@ -29,7 +29,8 @@ class Actor(Protocol):
 @dataclass(frozen=True)
 class Rule:
     role: str  # the least role that may
-    own: bool = False  # volunteers only on their own objects; leads and admins on anyone's
+    own: bool = False  # only on one's own objects, unless one is at least ``anyones``
+    anyones: str = "social_lead"  # the least role that acts on anyone's object
     states: tuple[str, ...] = ()  # the object's ``status`` must be one of these (empty: any)
     what: str = ""  # for messages: "change this clip"
 
@@ -41,11 +42,15 @@ ACTIONS: dict[str, Rule] = {
     "clip.submit": Rule("volunteer", own=True, what="submit this clip for review"),
     # The rough cut of a clip is private: its owner and the reviewers watch it through short-lived links.
     "clip.preview": Rule("volunteer", own=True, what="watch or ask for this clip's preview"),
+    "clip.delete": Rule("volunteer", own=True, anyones="admin", states=("draft", "rejected"),
+                        what="delete this clip"),
     "clip.review": Rule("social_lead", states=("submitted",), what="approve or reject clips"),
     # Public renders come only from approval; rendering again (after a failure or a caption fix) is a
     # lead's action on a clip that is already approved.
     "clip.render": Rule("social_lead", states=("approved", "published"), what="render clips for publishing"),
     "recording.view": Rule("volunteer", what="see this recording"),
+    "recording.edit": Rule("volunteer", own=True, what="correct this recording's details"),
+    "recording.delete": Rule("admin", what="delete recordings"),
     "recording.fix_word": Rule("volunteer", what="fix transcript words"),
     "recording.cancel_transcription": Rule("social_lead", what="stop a transcription"),
     "recording.rerun_transcription": Rule("social_lead", what="transcribe a recording again"),
@@ -71,10 +76,10 @@ def problem(user: Actor | None, action: str, obj: Any = None) -> Forbidden | Con
         return Forbidden("Log in first.")
     if not user.has_role(rule.role):
         return Forbidden(f"Only {ROLE_NAMES[rule.role]} or above can {rule.what}. Ask an admin if you need it.")
-    if rule.own and obj is not None and not user.has_role("social_lead") and owner_id(obj) != user.id:
+    if rule.own and obj is not None and not user.has_role(rule.anyones) and owner_id(obj) != user.id:
         kind = type(obj).__name__.lower()
-        return Forbidden(f"This {kind} is someone else's: only the volunteer who made it, or a social lead, "
-                         f"can {rule.what}.")
+        return Forbidden(f"This {kind} is someone else's: only the volunteer who made it, or "
+                         f"{ROLE_NAMES[rule.anyones]}, can {rule.what}.")
     if rule.states and obj is not None and getattr(obj, "status", None) not in rule.states:
         return Conflict(f"This {type(obj).__name__.lower()} is {obj.status}; you can {rule.what} only when it "
                         f"is {' or '.join(rule.states)}.")

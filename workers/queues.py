@@ -112,5 +112,8 @@ def job_state(conn: redis.Redis, job_id: str) -> dict[str, object]:
     # A job that failed raised something unexpected (expected problems end the job normally, with their
     # message on the record): its traceback is for the team's logs, never for the person asking.
     error = JOB_FAILED if status == JobStatus.FAILED else None
+    progress = job.meta.get("progress")
+    if progress is None and status == JobStatus.STARTED:
+        progress = 0.0  # running, nothing reported yet
     return {"id": job.id, "status": str(status.value if status else "unknown"), "error": error,
-            "progress": job.meta.get("progress")}
+            "progress": progress}

@@ -24,6 +24,7 @@ MATRIX: dict[str, str] = {
     "health.healthz": "public",
     "files.serve": "public",  # signed URLs: the signature is the permission
     "static": "public",
+    "favicon.icon": "public",  # the site's icon, nothing private
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
     "metrics.scrape": "public",  # checks its own access: CLIPPER_METRICS_TOKEN, an admin, or loopback
     # any logged-in user
@@ -36,6 +37,10 @@ MATRIX: dict[str, str] = {
     "search_pages.delete": "volunteer",
     "clip_lists.all_clips": "volunteer",
     "clip_lists.mine": "volunteer",
+    "clip_lists.delete": "volunteer",  # own draft or rejected clips only (checked in the view)
+    "clip_lists.api_delete": "volunteer",  # the same, for scripts
+    "recording_details.edit": "volunteer",  # who added it, social leads and admins (checked in the view)
+    "recording_details.save": "volunteer",
     "recording_page.page": "volunteer",
     "recording_page.words": "volunteer",
     "recording_page.recording_clips": "volunteer",
@@ -73,11 +78,14 @@ MATRIX: dict[str, str] = {
     "api.render_clip": "social_lead",  # render an approved clip again; public renders come only from review
     "api_transcripts.queue_transcription": "social_lead",
     "api_transcripts.cancel_transcription": "social_lead",
+    "audit.log": "social_lead",
     "live.create": "social_lead",
     "live.start": "social_lead",
     "live.stop": "social_lead",
     # admins
     "admin.home": "admin",
+    "recording_details.confirm_delete": "admin",
+    "recording_details.delete": "admin",
     "system.page": "admin",
     "system.retry": "admin",
     "system.delete": "admin",
@@ -222,7 +230,12 @@ OWNERSHIP: dict[str, str] = {
     "tus.terminate": "self",
     "search_pages.delete": "self",
     "alerts.delete": "self",  # and admins
+    "clip_lists.delete": "self",  # a draft or rejected clip: its maker, and admins
+    "clip_lists.api_delete": "self",
+    "recording_details.edit": "owner",
+    "recording_details.save": "owner",
 }
+DELETES_THE_CLIP = ("clip_lists.delete", "clip_lists.api_delete")
 OBJECT_ARGS = {"clip_id", "recording_id", "upload_id", "saved_id", "alert_id"}
 
 
@@ -272,8 +285,12 @@ def test_volunteers_reach_only_their_own_objects(app, ctx) -> None:  # type: ign
     assert len(rules) >= 15
     for who in ("bob", "lee", "ann"):
         for rule in rules:
+            values = {a: objects[a] for a in rule.arguments}
+            if who == "ann" and rule.endpoint in DELETES_THE_CLIP:  # she may: give her a clip of her own to lose
+                values["clip_id"] = client.post(f"/api/v1/recordings/{objects['recording_id']}/clips",
+                                                headers=people["ann"], json={"start": 1.0, "end": 2.0}).json["id"]
             with app.test_request_context():
-                url = url_for(rule.endpoint, **{a: objects[a] for a in rule.arguments})
+                url = url_for(rule.endpoint, **values)
             for method in (m for m in _methods(rule) if m != "OPTIONS"):  # OPTIONS is Flask's, with no data
                 response = client.open(url, method=method, headers=people[who], json={"version": objects["version"]})
                 refused = response.status_code in (401, 403, 404)
