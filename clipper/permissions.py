@@ -42,8 +42,7 @@ ACTIONS: dict[str, Rule] = {
     "clip.submit": Rule("volunteer", own=True, what="submit this clip for review"),
     # The rough cut of a clip is private: its owner and the reviewers watch it through short-lived links.
     "clip.preview": Rule("volunteer", own=True, what="watch or ask for this clip's preview"),
-    "clip.delete": Rule("volunteer", own=True, anyones="admin", states=("draft", "rejected"),
-                        what="delete this clip"),
+    "clip.delete": Rule("volunteer", own=True, anyones="admin", what="delete this clip"),  # drafts: clips.py
     "clip.review": Rule("social_lead", states=("submitted",), what="approve or reject clips"),
     # Public renders come only from approval; rendering again (after a failure or a caption fix) is a
     # lead's action on a clip that is already approved.

@@ -78,13 +78,13 @@ def mine() -> Any:
 # --- deleting a draft: its author (or an admin), and only while it is a draft or sent back ---
 
 def may_delete(clip: Clip) -> bool:
-    return can("clip.delete", clip)
+    return clip.status in clip_service.DELETABLE_STATUSES and can("clip.delete", clip)
 
 
 def _delete(clip_id: int) -> Clip:
     db = session()
     clip = clip_service.get_clip(db, clip_id)
-    require("clip.delete", clip)  # someone else's: 403; submitted or approved: 409
+    require("clip.delete", clip)  # someone else's: 403 (submitted or approved: 409 from delete_clip)
     clip_service.delete_clip(db, clip, user_id=current_user.id)  # refuses submitted and approved clips
     db.commit()
     delete_objects([f"clips/{clip_id}/", f"previews/{clip_id}/"])
