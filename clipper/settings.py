@@ -63,6 +63,10 @@ class Settings:
     render_x264_preset: str = _setting("veryfast", "libx264 preset for renders (speed against size).")
     timezone: str = _setting("Europe/London", "The team's time zone, for times shown in the UI.")
     url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch even when they resolve to private or loopback addresses. Off by default; for tests and a newsroom's own capture server.")
+    credentials_key: str = _setting("", "Key that encrypts channel credentials at rest (any long random string). Empty: derived from CLIPPER_SECRET_KEY; changing it makes saved credentials unreadable (reconnect the channels).")
+    publish_lease_seconds: int = _setting(300, "Longest a post may be `sending` (uploads and the platform's processing included); after that it is checked with the platform, never blindly sent again.")
+    publish_max_attempts: int = _setting(5, "Tries for a post that meets passing errors (429, 5xx, connection refused) before it is marked failed.")
+    publish_request_timeout: float = _setting(60.0, "Seconds to wait for one request to a social platform or webhook.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
