@@ -66,6 +66,7 @@ class Settings:
     credentials_key: str = _setting("", "Key that encrypts channel credentials at rest (any long random string). Empty: derived from CLIPPER_SECRET_KEY; changing it makes saved credentials unreadable (reconnect the channels).")
     publish_lease_seconds: int = _setting(300, "Longest a post may be `sending` (uploads and the platform's processing included); after that it is checked with the platform, never blindly sent again.")
     publish_max_attempts: int = _setting(5, "Tries for a post that meets passing errors (429, 5xx, connection refused) before it is marked failed.")
+    publish_retry_seconds: float = _setting(30.0, "First wait before trying a post again after a passing error that names no time (doubles each try, at most 30 minutes); a platform's Retry-After wins.")
     publish_request_timeout: float = _setting(60.0, "Seconds to wait for one request to a social platform or webhook.")
 
     @classmethod

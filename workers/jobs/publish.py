@@ -39,7 +39,8 @@ def publish_post(post_id: int) -> str:
 
 def policy(settings: Settings) -> posts.Policy:
     return posts.Policy(lease=timedelta(seconds=settings.publish_lease_seconds),
-                        max_attempts=settings.publish_max_attempts)
+                        max_attempts=settings.publish_max_attempts,
+                        backoff=timedelta(seconds=settings.publish_retry_seconds))
 
 
 def adapter_for(settings: Settings, post: Post) -> Channel:

@@ -1,0 +1,219 @@
+"""Publishing never doubles and never loses: the post state machine driven by real RQ jobs on real Redis
+against the fake platforms, with faults injected where schedulers are known to go wrong. After each:
+exactly one post on the platform, or an ``unconfirmed`` row that says so."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from clipper import posts
+from clipper.composer import Draft, compose
+from clipper.models import Clip, Event, Post, utcnow
+from clipper.settings import Settings
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.setup import approved_clip, channel_for, make_media
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.webhook import FakeWebhook
+from workers import queues
+from workers.jobs.publish import sweep
+from workers.redis import connect
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    return Settings.from_env({}, data_dir=tmp_path / "data", database_url=sqlite_url, secret_key="test-secret",
+                             public_base_url="http://localhost", url_allowed_hosts=("127.0.0.1",),
+                             publish_retry_seconds=1.0, publish_lease_seconds=3, publish_request_timeout=5.0)
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_media(tmp_path_factory.mktemp("renders"))
+
+
+@pytest.fixture
+def fakes() -> Iterator[dict[str, Any]]:
+    made = {"mastodon": FakeMastodon(), "bluesky": FakeBluesky(), "telegram": FakeTelegram(), "webhook": FakeWebhook()}
+    with made["mastodon"].running(), made["bluesky"].running(), made["telegram"].running(), made["webhook"].running():
+        yield made
+
+
+@pytest.fixture
+def world(ctx, media, fakes):  # type: ignore[no-untyped-def]
+    """An approved clip with renders in the store and one channel per fake platform."""
+    with ctx.sessions() as db:
+        clip_id = approved_clip(db, ctx.store, media)
+        channels = {kind: channel_for(db, ctx.settings, kind, fake) for kind, fake in fakes.items()}
+    return clip_id, channels
+
+
+def schedule(ctx, clip_id: int, channel_ids: list[int], *, at=None, text: str = "The minister on hospitals") -> list[int]:  # type: ignore[no-untyped-def]
+    with ctx.sessions() as db:
+        clip = db.get(Clip, clip_id)
+        made = compose(db, clip, [Draft(c, "vertical", text, "A minister at a podium") for c in channel_ids],
+                       at or utcnow(), now=utcnow(), tz_name="Europe/London", user_id=None)
+        db.commit()
+        ids = [p.id for p in made]
+    for post_id, post_at in zip(ids, [at] * len(ids), strict=True):
+        queues.enqueue_publish(ctx.redis, post_id, at=post_at)
+    return ids
+
+
+def drain(redis_url: str) -> None:
+    """A burst worker on the publish queue that first moves due scheduled jobs (RQ's scheduler)."""
+    conn = connect(redis_url)
+    SimpleWorker([Queue("publish", connection=conn)], connection=conn).work(burst=True, with_scheduler=True)
+
+
+def post(ctx, post_id: int) -> Post:  # type: ignore[no-untyped-def]
+    with ctx.sessions() as db:
+        row = db.get(Post, post_id)
+        db.expunge(row)
+        return row
+
+
+def test_a_post_goes_out_once_on_every_platform(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    ids = schedule(ctx, clip_id, list(channels.values()))
+    drain(redis_url)
+    for kind, post_id in zip(channels, ids, strict=True):
+        row = post(ctx, post_id)
+        assert row.status == "sent", (kind, row.error)
+        assert len(fakes[kind].created) == 1, kind
+        assert row.external_url or kind == "webhook"
+    for post_id in ids:  # the same job again (a duplicate in Redis) changes nothing
+        queues.enqueue_publish(ctx.redis, post_id)
+    drain(redis_url)
+    assert [len(f.created) for f in fakes.values()] == [1, 1, 1, 1]
+    assert fakes["bluesky"].writes == 1 and fakes["mastodon"].count("/api/v1/statuses") == 1
+    webhook = fakes["webhook"].created[0]["data"]
+    assert webhook["variant"] == "vertical" and webhook["video_url"].endswith(f"clips/{clip_id}/vertical.mp4")
+    with ctx.sessions() as db:
+        assert db.scalar(select(Event.action).where(Event.action == "post.sent").limit(1)) == "post.sent"
+
+
+@pytest.mark.parametrize("kind", ["bluesky", "mastodon"])
+def test_connection_dropped_after_the_post_was_created_is_checked_not_resent(ctx, redis_url, world, fakes, kind) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    route = {"bluesky": "putRecord", "mastodon": "statuses"}[kind]
+    fakes[kind].faults.add(route, drop_after_create=True)
+    [post_id] = schedule(ctx, clip_id, [channels[kind]])
+    drain(redis_url)
+    row = post(ctx, post_id)
+    assert row.status == "sent", row.error
+    assert len(fakes[kind].created) == 1
+    assert row.external_id in (fakes[kind].created[0].get("uri"), fakes[kind].created[0].get("id"))
+    if kind == "bluesky":
+        assert fakes[kind].writes == 1 and fakes[kind].count("com.atproto.repo.getRecord", "GET") == 1
+
+
+@pytest.mark.parametrize("kind", ["telegram", "webhook"])
+def test_connection_dropped_where_the_platform_cannot_be_asked_is_unconfirmed(ctx, redis_url, world, fakes, kind) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    fakes[kind].faults.add({"telegram": "sendVideo", "webhook": "deliver"}[kind], drop_after_create=True)
+    [post_id] = schedule(ctx, clip_id, [channels[kind]])
+    drain(redis_url)
+    time.sleep(1.2)
+    drain(redis_url)  # nothing is tried again
+    row = post(ctx, post_id)
+    assert row.status == "unconfirmed"
+    assert "may or may not have gone out" in row.error and "Check the account" in row.error
+    assert len(fakes[kind].created) == 1
+
+
+def test_429_with_retry_after_waits_as_asked_then_posts_once(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    fakes["mastodon"].faults.add("statuses", status=429, retry_after=2, body={"error": "Too many requests"})
+    [post_id] = schedule(ctx, clip_id, [channels["mastodon"]])
+    drain(redis_url)
+    waiting = post(ctx, post_id)
+    assert waiting.status == "scheduled" and "slow down" in waiting.error
+    assert timedelta(seconds=1.5) < waiting.due_at - waiting.scheduled_at < timedelta(seconds=4)
+    assert queues.publish_waiting(ctx.redis, post_id)  # in RQ's scheduled registry for then
+    drain(redis_url)
+    assert post(ctx, post_id).status == "scheduled"  # not before its time
+    time.sleep(2.2)
+    drain(redis_url)
+    row = post(ctx, post_id)
+    assert row.status == "sent" and row.attempts == 2 and row.error == ""
+    tries = [r.at for r in fakes["mastodon"].requests if r.path == "/api/v1/statuses"]
+    assert len(tries) == 2 and tries[1] - tries[0] >= 2.0
+    assert len(fakes["mastodon"].statuses) == 1
+
+
+def test_500_twice_then_success(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    fakes["telegram"].faults.add("sendVideo", times=2, status=500,
+                                 body={"ok": False, "error_code": 500, "description": "Internal Server Error"})
+    [post_id] = schedule(ctx, clip_id, [channels["telegram"]])
+    deadline = time.monotonic() + 20
+    while post(ctx, post_id).status == "scheduled" and time.monotonic() < deadline:
+        drain(redis_url)
+        time.sleep(0.3)
+    row = post(ctx, post_id)
+    assert row.status == "sent" and row.attempts == 3, row.error
+    assert fakes["telegram"].count("sendVideo") == 3 and len(fakes["telegram"].messages) == 1
+
+
+def test_passing_errors_give_up_after_the_attempts_allowed(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    fakes["webhook"].faults.add("deliver", times=10, status=503, retry_after=0)
+    [post_id] = schedule(ctx, clip_id, [channels["webhook"]])
+    deadline = time.monotonic() + 30
+    while post(ctx, post_id).status == "scheduled" and time.monotonic() < deadline:
+        drain(redis_url)
+        time.sleep(0.3)
+    row = post(ctx, post_id)
+    assert row.status == "failed" and "Gave up after 5 tries" in row.error
+    assert fakes["webhook"].created == []
+
+
+def test_permanent_errors_fail_at_once_with_a_message(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    fakes["mastodon"].token = "revoked"
+    [post_id] = schedule(ctx, clip_id, [channels["mastodon"]])
+    drain(redis_url)
+    row = post(ctx, post_id)
+    assert row.status == "failed" and "refused the credentials" in row.error and row.attempts == 1
+    assert "mastodon-token" not in row.error
+
+
+def test_redis_flushed_with_posts_scheduled_the_sweep_requeues_them(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    at = utcnow() + timedelta(seconds=2)
+    ids = schedule(ctx, clip_id, list(channels.values()), at=at)
+    ctx.redis.flushdb()  # Redis lost everything: no jobs, no scheduled registry
+    assert not any(queues.publish_waiting(ctx.redis, i) for i in ids)
+    drain(redis_url)
+    assert all(post(ctx, i).status == "scheduled" for i in ids)
+    assert sweep(ctx) == 4 and sweep(ctx) == 0  # queued again once, at their time
+    assert all(queues.publish_waiting(ctx.redis, i) for i in ids)
+    time.sleep(max(0.0, (at - utcnow()).total_seconds()) + 1.1)
+    drain(redis_url)
+    assert [post(ctx, i).status for i in ids] == ["sent"] * 4
+    assert [len(f.created) for f in fakes.values()] == [1, 1, 1, 1]
+    assert all(post(ctx, i).sent_at >= at for i in ids)
+
+
+def test_cancel_for_clip_cancels_only_unsent_posts(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channels = world
+    [sent_id] = schedule(ctx, clip_id, [channels["bluesky"]])
+    drain(redis_url)
+    later = schedule(ctx, clip_id, [channels["mastodon"], channels["telegram"]], at=utcnow() + timedelta(seconds=1))
+    with ctx.sessions() as db:
+        assert sorted(posts.cancel_for_clip(db, clip_id, None, "Withdrawn: wrong speaker")) == sorted(later)
+        db.commit()
+    time.sleep(1.2)
+    drain(redis_url)
+    assert post(ctx, sent_id).status == "sent"
+    assert [post(ctx, i).status for i in later] == ["cancelled", "cancelled"]
+    assert fakes["mastodon"].statuses == [] and fakes["telegram"].messages == []
