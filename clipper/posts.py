@@ -157,7 +157,7 @@ def _finish(session: Session, post: Post, lease: datetime | None, status: str, *
 
 def _unconfirmed(session: Session, post: Post, lease: datetime | None, why: str) -> Step:
     return _finish(session, post, lease, "unconfirmed",
-                   error=f"The post may or may not have gone out, and {why[0].lower() + why[1:]} "
+                   error=f"The post may or may not have gone out, and Clipper can't tell: {why} "
                          "Check the account, then mark it sent or post it again.")
 
 

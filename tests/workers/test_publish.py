@@ -217,3 +217,101 @@ def test_cancel_for_clip_cancels_only_unsent_posts(ctx, redis_url, world, fakes)
     assert post(ctx, sent_id).status == "sent"
     assert [post(ctx, i).status for i in later] == ["cancelled", "cancelled"]
     assert fakes["mastodon"].statuses == [] and fakes["telegram"].messages == []
+
+
+# --- real worker processes ---
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _worker(settings: Settings, redis_url: str, log: Path):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CLIPPER_DATA_DIR": str(settings.data_dir), "CLIPPER_DATABASE_URL": settings.database_url,
+           "CLIPPER_SECRET_KEY": settings.secret_key, "CLIPPER_REDIS_URL": redis_url,
+           "CLIPPER_STORAGE_URL": settings.storage_url, "CLIPPER_URL_ALLOWED_HOSTS": "127.0.0.1",
+           "CLIPPER_WORKER_RECOVERY_SECONDS": "1", "CLIPPER_PUBLISH_LEASE_SECONDS": "3",
+           "CLIPPER_PUBLISH_RETRY_SECONDS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "publish"], env=env, cwd=ROOT,
+                            start_new_session=True, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _stop(proc, sig: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig or signal.SIGTERM)
+    proc.wait(30)
+
+
+def _until(check, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_worker_killed_between_sending_and_recording(ctx, settings, redis_url, world, fakes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL to a real ``clipper worker`` (and its work horse and scheduler) while the platform holds its
+    answer to the request that created the post. A fresh worker's sweep finds the post ``sending`` past its
+    lease: on Bluesky the record key finds the post (sent, one record); Telegram can't be asked (unconfirmed)."""
+    import os
+    import signal
+    import threading
+
+    from tests.test_cli import alive, descendants
+
+    clip_id, channels = world
+    held = threading.Event()
+    fakes["bluesky"].faults.add("putRecord", hold=held)
+    fakes["telegram"].faults.add("sendVideo", hold=held)
+    log = tmp_path / "worker.log"
+    first = [_worker(settings, redis_url, log), _worker(settings, redis_url, log)]  # one post each
+    second = None
+    try:
+        ids = schedule(ctx, clip_id, [channels["bluesky"], channels["telegram"]])
+        _until(lambda: len(fakes["bluesky"].records) == 1 and len(fakes["telegram"].messages) == 1
+               or any(p.poll() is not None for p in first), 90, "both posts to reach the platforms")
+        assert all(p.poll() is None for p in first), log.read_text()[-2000:]
+        doomed = {pid for p in first for pid in (p.pid, *descendants(p.pid))}  # work horses have their own session
+        for pid in doomed:
+            os.kill(pid, signal.SIGKILL)  # without warning: the answers were never read, nothing recorded
+        for proc in first:
+            proc.wait(10)
+        _until(lambda: not any(alive(pid) for pid in doomed), 10, "the killed processes to be gone")
+        held.set()
+        assert [post(ctx, i).status for i in ids] == ["sending", "sending"]
+
+        second = _worker(settings, redis_url, log)
+        _until(lambda: all(post(ctx, i).status not in ("sending", "scheduled") for i in ids), 60,
+               "the new worker to resolve both posts")
+    finally:
+        held.set()
+        for proc in (*first, second):
+            if proc is not None:
+                _stop(proc)
+    bluesky_post, telegram_post = (post(ctx, i) for i in ids)
+    assert bluesky_post.status == "sent" and bluesky_post.external_id.endswith(bluesky_post.idempotency_key)
+    assert len(fakes["bluesky"].records) == 1 and fakes["bluesky"].writes == 1
+    assert telegram_post.status == "unconfirmed" and "Telegram's Bot API cannot look up" in telegram_post.error
+    assert len(fakes["telegram"].messages) == 1
+
+
+@pytest.mark.slow
+def test_redis_flushed_under_a_running_worker(ctx, settings, redis_url, world, fakes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The posts' jobs vanish from a live Redis; the running worker's own sweep queues them again."""
+    clip_id, channels = world
+    worker = _worker(settings, redis_url, tmp_path / "worker.log")
+    try:
+        at = utcnow() + timedelta(seconds=3)
+        ids = schedule(ctx, clip_id, list(channels.values()), at=at)
+        ctx.redis.flushdb()
+        _until(lambda: all(post(ctx, i).status == "sent" for i in ids), 60, "the posts to go out")
+    finally:
+        _stop(worker)
+    assert [len(f.created) for f in fakes.values()] == [1, 1, 1, 1]
+    assert all(post(ctx, i).sent_at >= at for i in ids)
