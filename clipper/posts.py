@@ -249,6 +249,8 @@ def mark_checked(session: Session, post_id: int, *, user_id: int | None, url: st
     post = get_post(session, post_id)
     if post.status != "unconfirmed":
         raise InvalidInput("Only an unconfirmed post can be marked as found.")
+    if url and (not url.startswith(("https://", "http://")) or len(url) > 2000):
+        raise InvalidInput("Paste the post's web address (starting with https://), or leave it empty.")
     post.status, post.error, post.external_url = "sent", "", url or post.external_url
     post.sent_at = post.sent_at or utcnow()
     events.record(session, "post.confirmed", post, user_id=user_id)

@@ -66,8 +66,10 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         api_search,
         api_transcripts,
         branding,
+        channels,
         clip_lists,
         pages,
+        posting,
         recording_page,
         recordings,
         review,
@@ -76,4 +78,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding]
+            review, branding, posting, channels]

@@ -154,4 +154,4 @@ def check_video(video: Video, limits: Limits, platform: str) -> None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB"
+    return f"{n / 1000:.0f} KB" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
