@@ -36,7 +36,7 @@ class Telegram:
         self.token = token
         self.chat_id = chat_id.strip()
         self.api = api_url.rstrip("/")
-        self.http = Http(conn, PLATFORM)
+        self.http = Http(conn, PLATFORM, hide=(token,))
         self.limits = limits
 
     def _call(self, method: str, *, creates: bool = False, **kwargs: Any) -> Any:

@@ -9,6 +9,7 @@ is ``InDoubt`` only where the caller says the request creates the post.
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from typing import Any
 
@@ -20,10 +21,37 @@ from clipper.channels import Connection, InDoubt, Permanent, Transient
 from clipper.urls import UrlRefused, check_url
 
 
+class _Redact(logging.Filter):
+    """urllib3 logs request lines at DEBUG; Telegram's token is part of its URLs."""
+
+    secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            record.msg, record.args = scrub(record.getMessage(), self.secrets), ()
+        return True
+
+
+_REDACT = _Redact()
+
+
+def scrub(text: str, secrets: set[str] | tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[hidden]")
+    return text
+
+
 class Http:
-    def __init__(self, conn: Connection, platform: str) -> None:
+    def __init__(self, conn: Connection, platform: str, *, hide: tuple[str, ...] = ()) -> None:
         self.conn = conn
         self.platform = platform
+        self.hide = tuple(h for h in hide if h)
+        if self.hide:
+            _REDACT.secrets.update(self.hide)
+            pool_log = logging.getLogger("urllib3.connectionpool")
+            if _REDACT not in pool_log.filters:
+                pool_log.addFilter(_REDACT)
         self.session = requests.Session()
         self.session.trust_env = False  # no proxies or netrc from the environment
         self.session.headers["User-Agent"] = conn.user_agent
@@ -50,10 +78,10 @@ class Http:
         except ConnectTimeout:
             raise Transient(f"{self.platform} did not answer (connection timed out).") from None
         except RequestsConnectionError as exc:
+            reason = scrub(_reason(exc), self.hide)
             if _never_connected(exc) or not creates:
-                raise Transient(f"Could not reach {self.platform}: {_reason(exc)}.") from None
-            raise InDoubt(f"The connection to {self.platform} broke after the post was sent.",
-                          detail=_reason(exc)) from None
+                raise Transient(f"Could not reach {self.platform}: {reason}.") from None
+            raise InDoubt(f"The connection to {self.platform} broke after the post was sent.", detail=reason) from None
         except RequestException as exc:  # read timeout and the like, after the request left
             if not creates:
                 raise Transient(f"{self.platform} did not answer in time.") from None

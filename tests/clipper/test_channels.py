@@ -240,3 +240,21 @@ def test_webhook_slow_or_500(webhook: FakeWebhook) -> None:
     webhook.faults.add("deliver", status=500)
     with pytest.raises(Transient, match="had a problem"):
         w_channel(webhook).post(item(None))
+
+
+def test_the_telegram_token_in_its_urls_never_reaches_messages_or_logs(telegram: FakeTelegram, video: Video,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import socket
+
+    caplog.set_level(logging.DEBUG)
+    t_channel(telegram).post(item(video))
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    refused = open_channel("telegram", {"chat_id": "@campaignnews", "api_url": f"http://127.0.0.1:{closed}"},
+                           {"bot_token": telegram.token}, LOOPBACK)
+    with pytest.raises(Transient) as info:
+        refused.post(item(video))
+    assert "Could not reach Telegram" in info.value.message and telegram.token not in info.value.message
+    assert "/bot[hidden]/sendVideo" in caplog.text and telegram.token not in caplog.text
