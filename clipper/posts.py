@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -67,6 +68,11 @@ class Policy:
         if asked is not None:
             return timedelta(seconds=min(max(asked, 1.0), 6 * 3600))
         return min(self.backoff * (2 ** max(0, attempts - 1)), self.max_backoff)
+
+
+def _changed(result: Any) -> int:
+    """Rows an UPDATE changed (the compare-and-set's outcome)."""
+    return int(result.rowcount)
 
 
 def get_post(session: Session, post_id: int) -> Post:
@@ -117,15 +123,15 @@ def _claim(session: Session, post: Post, at: datetime, policy: Policy) -> str | 
         due = post.due_at or post.scheduled_at
         if due > at + EARLY:
             return None  # moved later since this job was queued; the job for the new time will come
-        claimed = session.execute(update(Post).where(Post.id == post.id, Post.status == "scheduled",
+        claimed = _changed(session.execute(update(Post).where(Post.id == post.id, Post.status == "scheduled",
                                                      Post.due_at == post.due_at)
                                   .values(status="sending", lease_until=lease, attempts=Post.attempts + 1,
-                                          first_sent_at=post.first_sent_at or at)).rowcount
+                                          first_sent_at=post.first_sent_at or at)))
         mode = "send"
     elif post.status == "sending" and post.lease_until is not None and post.lease_until < at:
-        claimed = session.execute(update(Post).where(Post.id == post.id, Post.status == "sending",
+        claimed = _changed(session.execute(update(Post).where(Post.id == post.id, Post.status == "sending",
                                                      Post.lease_until == post.lease_until)
-                                  .values(lease_until=lease, attempts=Post.attempts + 1)).rowcount
+                                  .values(lease_until=lease, attempts=Post.attempts + 1)))
         mode = "resolve"
     else:
         return None
@@ -136,8 +142,8 @@ def _claim(session: Session, post: Post, at: datetime, policy: Policy) -> str | 
 
 def _set(session: Session, post: Post, lease: datetime | None, **values: object) -> bool:
     """Compare-and-set from our own claim; False when someone else took the post meanwhile."""
-    done = session.execute(update(Post).where(Post.id == post.id, Post.status == "sending",
-                                              Post.lease_until == lease).values(**values)).rowcount
+    done = _changed(session.execute(update(Post).where(Post.id == post.id, Post.status == "sending",
+                                              Post.lease_until == lease).values(**values)))
     session.commit()
     session.refresh(post)
     return done == 1
@@ -149,8 +155,9 @@ def _finish(session: Session, post: Post, lease: datetime | None, status: str, *
     if sent is not None:
         values.update(external_id=sent.external_id[:300], external_url=sent.url, sent_at=utcnow())
     if _set(session, post, lease, **values):
+        outcome = {"url": sent.url} if sent else {"error": error}
         events.record(session, f"post.{status}", post, post_status=status, channel_id=post.channel_id,
-                      clip_id=post.clip_id, **({"url": sent.url} if sent else {"error": error}))
+                      clip_id=post.clip_id, outcome=outcome)
         session.commit()
     return Step(post.status, message=error)
 
@@ -206,9 +213,9 @@ def reschedule(session: Session, post_id: int, when_utc: datetime, *, user_id: i
     post = get_post(session, post_id)
     if post.status not in ("scheduled", "failed"):
         raise InvalidInput(f"This post is {post.status}; only scheduled or failed posts can be moved.")
-    moved = session.execute(update(Post).where(Post.id == post.id, Post.status == post.status)
+    moved = _changed(session.execute(update(Post).where(Post.id == post.id, Post.status == post.status)
                             .values(status="scheduled", scheduled_at=when_utc, due_at=when_utc, error="",
-                                    attempts=0 if post.status == "failed" else post.attempts)).rowcount
+                                    attempts=0 if post.status == "failed" else post.attempts)))
     if moved != 1:
         raise InvalidInput("This post changed meanwhile (it may be going out now). Reload the page.")
     events.record(session, "post.rescheduled", post, user_id=user_id, scheduled_at=when_utc.isoformat())
@@ -219,8 +226,8 @@ def reschedule(session: Session, post_id: int, when_utc: datetime, *, user_id: i
 
 def cancel(session: Session, post_id: int, *, user_id: int | None, reason: str = "") -> Post:
     post = get_post(session, post_id)
-    done = session.execute(update(Post).where(Post.id == post.id, Post.status.in_(("scheduled", "failed")))
-                           .values(status="cancelled", error=reason, due_at=None)).rowcount
+    done = _changed(session.execute(update(Post).where(Post.id == post.id, Post.status.in_(("scheduled", "failed")))
+                           .values(status="cancelled", error=reason, due_at=None)))
     if done != 1:
         raise InvalidInput(f"This post is {post.status} and can no longer be cancelled.")
     events.record(session, "post.cancelled", post, user_id=user_id, reason=reason)
