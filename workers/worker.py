@@ -39,6 +39,8 @@ def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = 
     context.configure(settings, redis_url)
     conn = connect(redis_url)
     queues = [Queue(n, connection=conn) for n in names]
+    if PUBLISH in names:
+        import workers.jobs.publish  # noqa: F401 - each job's work horse is forked: import once, here
     # Heartbeats every 10 s: a job whose worker died is "abandoned" 70 s after its last one, and the next
     # maintenance pass retries it (jobs declare retries). An idle worker only gets to maintenance when its
     # wait for work times out (worker_ttl - 15 s), so that wait is kept to worker_recovery_seconds.

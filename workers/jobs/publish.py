@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from clipper import posts
-from clipper.channels import Channel, Connection, Outgoing, Video, open_channel
+from clipper.channels import Channel, Connection, Outgoing, Video, bluesky, mastodon, open_channel, telegram, webhook
 from clipper.credentials import decrypt
 from clipper.errors import ClipperError
 from clipper.models import Clip, Post, Render, utcnow
@@ -21,6 +21,7 @@ from workers import queues
 from workers.context import Context, current
 
 log = logging.getLogger(__name__)
+ADAPTERS = (bluesky, mastodon, telegram, webhook)  # imported here, once, before a worker forks its work horses
 
 
 def publish_post(post_id: int) -> str:
