@@ -22,7 +22,7 @@ from clipper.models import ROLES, Clip, Recording, User
 from clipper.settings import Settings
 from clipper.urls import AddressPolicy, check_url
 from web import ensure_secret_key
-from workers import queues
+from workers import logs, queues
 from workers.redis import EmbeddedRedis, connect, redis_url
 from workers.worker import run_worker
 
@@ -130,6 +130,7 @@ def web(env: Env) -> None:
     from web import create_app
 
     s = env.settings
+    logs.configure(s.log_format)
     serve(create_app(s, env.redis_url()), host=s.host, port=s.port, threads=8, clear_untrusted_proxy_headers=True)
 
 

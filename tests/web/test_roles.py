@@ -25,6 +25,7 @@ MATRIX: dict[str, str] = {
     "files.serve": "public",  # signed URLs: the signature is the permission
     "static": "public",
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
+    "metrics.scrape": "public",  # checks its own access: CLIPPER_METRICS_TOKEN, an admin, or loopback
     # any logged-in user
     "pages.index": "volunteer",
     "pages.logout": "volunteer",
@@ -73,6 +74,9 @@ MATRIX: dict[str, str] = {
     "posting.confirm": "social_lead",
     # admins
     "admin.home": "admin",
+    "system.page": "admin",
+    "system.retry": "admin",
+    "system.delete": "admin",
     "channels.index": "admin",
     "channels.add": "admin",
     "channels.check": "admin",
