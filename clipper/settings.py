@@ -64,7 +64,7 @@ class Settings:
     timezone: str = _setting("Europe/London", "The team's time zone, for times shown in the UI.")
     log_format: str = _setting("text", "Log lines as `text` or `json` (one object per line, with the request and job ids).")
     metrics_token: str = _setting("", "Bearer token Prometheus sends to read `/metrics`. Empty: only admins and requests from this machine (loopback) may read it.")
-    url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch even when they resolve to private or loopback addresses. Off by default; for tests and a newsroom's own capture server.")
+    url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch, and channels (Mastodon instance, Bluesky PDS, Telegram Bot API server, webhook) may connect to, even when they resolve to private or loopback addresses. Off by default; for tests, a newsroom's own capture server or a webhook receiver on the campaign's network.")
     credentials_key: str = _setting("", "Key that encrypts channel credentials at rest (any long random string). Empty: derived from CLIPPER_SECRET_KEY; changing it makes saved credentials unreadable (reconnect the channels).")
     publish_lease_seconds: int = _setting(300, "Longest a post may be `sending` (uploads and the platform's processing included); after that it is checked with the platform, never blindly sent again.")
     publish_max_attempts: int = _setting(5, "Tries for a post that meets passing errors (429, 5xx, connection refused) before it is marked failed.")

@@ -63,10 +63,10 @@ class ClipperWorker(JobFigures, Worker):
         except Exception:  # the database may be restarting: try again next time, keep working meanwhile
             log.warning("could not look for lost work", exc_info=True)
         if PUBLISH in self.queue_names():
-            from workers.jobs.publish import sweep
+            from workers.jobs.publish import sweep_once_per
 
             try:
-                sweep()
+                sweep_once_per(self.maintenance_interval)
             except Exception:  # the worker must keep working; the next tick tries again
                 log.warning("could not look for posts Redis lost", exc_info=True)
 

@@ -167,6 +167,17 @@ def test_only_approved_clips_can_be_posted(client, ctx, media, clip_and_channels
     assert response.status_code == 400 and "only approved clips can be posted" in response.get_data(as_text=True)
 
 
+def test_post_now_from_the_composer_queues_it_at_once(client, ctx, clip_and_channels) -> None:  # type: ignore[no-untyped-def]
+    clip_id, channel_id = clip_and_channels
+    logged_in(client, ctx, "social_lead")
+    response = _compose(client, clip_id, channel_id, when="now", at="")
+    assert response.status_code == 302
+    with ctx.sessions() as db:
+        post = db.scalars(select(Post)).one()
+    assert queues.publish_job_id(post.id) in Queue("publish", connection=ctx.redis).job_ids
+    assert "Posting now on 1 channel." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
 # --- the calendar ---
 
 def test_reschedule_cancel_and_post_now_from_the_calendar(client, ctx, clip_and_channels) -> None:  # type: ignore[no-untyped-def]

@@ -71,6 +71,17 @@ def outgoing(ctx: Context, session: Session, post: Post, work: Path) -> Outgoing
                     first_sent_at=post.first_sent_at, links=links, title=clip.title if clip else "")
 
 
+SWEEP_LOCK = "clipper:publish-sweep"
+
+
+def sweep_once_per(seconds: int, ctx: Context | None = None) -> int | None:
+    """Run ``sweep`` unless another worker did within ``seconds`` (many workers, one sweep per interval)."""
+    ctx = ctx or current()
+    if not ctx.redis.set(SWEEP_LOCK, "1", nx=True, ex=max(1, seconds)):
+        return None
+    return sweep(ctx)
+
+
 def sweep(ctx: Context | None = None) -> int:
     """Queue every scheduled post Redis holds no job for, and every ``sending`` post whose lease ran out
     (its worker died): they are resolved with the platform, not sent blindly. Returns how many."""
