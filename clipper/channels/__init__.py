@@ -118,13 +118,25 @@ class Channel(Protocol):
     def find_existing(self, item: Outgoing) -> Sent | None: ...
 
 
+class SessionCache(Protocol):
+    """Where an adapter may keep a login between jobs (Bluesky limits new sessions to 30 per 5 minutes)."""
+
+    def get(self) -> str | None: ...
+
+    def set(self, value: str, ttl: int) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Connection:
-    """What every adapter needs besides its own settings: the URL guard and a request timeout."""
+    """What every adapter needs besides its own settings: the URL guard, a request timeout and, optionally,
+    a cache for logins."""
 
     policy: AddressPolicy = AddressPolicy()
     timeout: float = 60.0
     user_agent: str = "Clipper (campaign clip scheduler)"
+    sessions: SessionCache | None = None
 
 
 def open_channel(kind: str, config: Mapping[str, Any], secrets: Mapping[str, str], conn: Connection,

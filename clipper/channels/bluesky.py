@@ -11,6 +11,7 @@ so a post in doubt is checked with ``com.atproto.repo.getRecord``, and a retry c
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from clipper.channels.transport import Http
 # 300 graphemes per post; videos up to 100 MB and 3 minutes (Bluesky's documented limits).
 LIMITS = Limits(max_chars=300, max_video_bytes=100_000_000, max_video_seconds=180.0, count="graphemes")
 COLLECTION = "app.bsky.feed.post"
+SESSION_TTL = 3600  # access tokens last about two hours; keep a login for one
 PLATFORM = "Bluesky"
 
 
@@ -45,6 +47,11 @@ class Bluesky:
 
     # --- session ---
     def _login(self) -> dict[str, Any]:
+        cache = self.http.conn.sessions
+        if self._session is None and cache is not None:
+            cached = cache.get()
+            if cached:
+                self._session = json.loads(cached)
         if self._session is None:
             response = self.http.request("POST", f"{self.service}/xrpc/com.atproto.server.createSession",
                                          json={"identifier": self.handle, "password": self.password})
@@ -54,15 +61,29 @@ class Bluesky:
             self.http.raise_for_status(response)
             data = response.json()
             data["pds"] = _pds_endpoint(data.get("didDoc")) or self.service
-            self._session = data
+            self._session = {k: data[k] for k in ("accessJwt", "did", "handle", "pds") if k in data}
+            if cache is not None:
+                cache.set(json.dumps(self._session), SESSION_TTL)
         return self._session
 
     def _xrpc(self, method: str, nsid: str, *, base: str | None = None, creates: bool = False,
               token: str | None = None, **kwargs: Any) -> Any:
-        session = self._login()
-        url = f"{base or session['pds']}/xrpc/{nsid}"
-        headers = {"Authorization": f"Bearer {token or session['accessJwt']}", **kwargs.pop("headers", {})}
-        return self.http.request(method, url, headers=headers, creates=creates, **kwargs)
+        extra = kwargs.pop("headers", {})
+        for attempt in (1, 2):
+            session = self._login()
+            url = f"{base or session['pds']}/xrpc/{nsid}"
+            headers = {"Authorization": f"Bearer {token or session['accessJwt']}", **extra}
+            response = self.http.request(method, url, headers=headers, creates=creates, **kwargs)
+            if attempt == 1 and token is None and _expired(response):
+                self._forget()  # the saved login ran out: the request was refused, so log in and ask again
+                continue
+            return response
+        raise AssertionError("unreachable")
+
+    def _forget(self) -> None:
+        self._session = None
+        if self.http.conn.sessions is not None:
+            self.http.conn.sessions.clear()
 
     def _service_token(self, aud: str, lxm: str) -> str:
         response = self._xrpc("GET", "com.atproto.server.getServiceAuth",
@@ -159,6 +180,11 @@ class Bluesky:
     def _sent(self, uri: str, rkey: str) -> Sent:
         handle = (self._session or {}).get("handle") or self.handle
         return Sent(external_id=uri, url=f"https://bsky.app/profile/{handle}/post/{rkey}")
+
+
+def _expired(response: Any) -> bool:
+    return response.status_code in (400, 401) and _error(response) in ("ExpiredToken", "InvalidToken",
+                                                                         "AuthenticationRequired")
 
 
 def _pds_endpoint(did_doc: Any) -> str:

@@ -31,7 +31,9 @@ class FakeBluesky(FakeServer):
         super().__init__()
         self.handle, self.password = handle, password
         self.did = "did:plc:fakecampaign000000000000"
-        self.access = "access-jwt-1"
+        self.sessions = 0  # createSession calls that succeeded
+        self.valid_access: set[str] = set()
+        self.expired_access: set[str] = set()
         self.job_polls = job_polls
         self.job_error: str = ""  # set: the video job fails with this message
         self.can_upload = True
@@ -65,7 +67,11 @@ class FakeBluesky(FakeServer):
         body = req.json()
         if body.get("identifier") != self.handle or body.get("password") != self.password:
             return Response(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
-        return Response(200, {"accessJwt": self.access, "refreshJwt": "refresh-jwt", "handle": self.handle,
+        with self.lock:
+            self.sessions += 1
+            access = f"access-jwt-{self.sessions}"
+            self.valid_access.add(access)
+        return Response(200, {"accessJwt": access, "refreshJwt": "refresh-jwt", "handle": self.handle,
                               "did": self.did, "didDoc": {"id": self.did, "service": [
                                   {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
                                    "serviceEndpoint": self.url}]}})
@@ -73,9 +79,22 @@ class FakeBluesky(FakeServer):
     def _unauthorised(self) -> Response:
         return Response(401, {"error": "AuthenticationRequired", "message": "Authentication Required"})
 
+    def _session_refused(self, req: Request) -> Response | None:
+        token = bearer(req)
+        if token in self.expired_access:
+            return Response(400, {"error": "ExpiredToken", "message": "Token has expired"})
+        return None if token in self.valid_access else self._unauthorised()
+
+    def expire_sessions(self) -> None:
+        """Every access token issued so far runs out (as they do after about two hours)."""
+        with self.lock:
+            self.expired_access |= self.valid_access
+            self.valid_access = set()
+
     def service_auth(self, req: Request) -> Response:
-        if bearer(req) != self.access:
-            return self._unauthorised()
+        refused = self._session_refused(req)
+        if refused is not None:
+            return refused
         return Response(200, {"token": f"svc|{req.query.get('aud')}|{req.query.get('lxm')}"})
 
     def _service_ok(self, req: Request, aud: str, lxm: str) -> bool:
@@ -119,8 +138,9 @@ class FakeBluesky(FakeServer):
         return {k: v for k, v in job.items() if k not in ("polls_left", "size")}
 
     def put_record(self, req: Request) -> Response:
-        if bearer(req) != self.access:
-            return self._unauthorised()
+        refused = self._session_refused(req)
+        if refused is not None:
+            return refused
         body = req.json()
         rkey, record = body.get("rkey", ""), body.get("record") or {}
         if body.get("repo") != self.did or body.get("collection") != "app.bsky.feed.post" or not TID.match(rkey):

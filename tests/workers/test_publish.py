@@ -204,6 +204,21 @@ def test_redis_flushed_with_posts_scheduled_the_sweep_requeues_them(ctx, redis_u
     assert all(post(ctx, i).sent_at >= at for i in ids)
 
 
+def test_bluesky_logins_are_kept_between_posts_and_renewed_when_they_run_out(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
+    """Bluesky allows 30 new sessions per 5 minutes per account: posts reuse one (kept encrypted in Redis)."""
+    clip_id, channels = world
+    first = schedule(ctx, clip_id, [channels["bluesky"]] * 3)
+    drain(redis_url)
+    assert fakes["bluesky"].sessions == 1 and [post(ctx, i).status for i in first] == ["sent"] * 3
+    stored = ctx.redis.get(f"clipper:channel-session:{channels['bluesky']}")
+    assert stored and b"access-jwt" not in stored  # encrypted
+    fakes["bluesky"].expire_sessions()
+    [later] = schedule(ctx, clip_id, [channels["bluesky"]])
+    drain(redis_url)
+    assert post(ctx, later).status == "sent" and fakes["bluesky"].sessions == 2
+    assert len(fakes["bluesky"].records) == 4
+
+
 def test_cancel_for_clip_cancels_only_unsent_posts(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
     clip_id, channels = world
     [sent_id] = schedule(ctx, clip_id, [channels["bluesky"]])

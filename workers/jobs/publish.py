@@ -8,11 +8,13 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import redis
+from cryptography.fernet import InvalidToken
 from sqlalchemy.orm import Session
 
 from clipper import posts
 from clipper.channels import Channel, Connection, Outgoing, Video, bluesky, mastodon, open_channel, telegram, webhook
-from clipper.credentials import decrypt
+from clipper.credentials import decrypt, fernet
 from clipper.errors import ClipperError
 from clipper.models import Clip, Post, Render, utcnow
 from clipper.settings import Settings
@@ -29,7 +31,7 @@ def publish_post(post_id: int) -> str:
     work = ctx.workdir(f"publish-{post_id}")
     try:
         with ctx.sessions() as session:
-            step = posts.publish(session, post_id, adapter=lambda p: adapter_for(ctx.settings, p),
+            step = posts.publish(session, post_id, adapter=lambda p: adapter_for(ctx.settings, p, ctx.redis),
                                  outgoing=lambda p: outgoing(ctx, session, p, work), policy=policy(ctx.settings))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -44,11 +46,36 @@ def policy(settings: Settings) -> posts.Policy:
                         backoff=timedelta(seconds=settings.publish_retry_seconds))
 
 
-def adapter_for(settings: Settings, post: Post) -> Channel:
+def adapter_for(settings: Settings, post: Post, conn: redis.Redis | None = None) -> Channel:
     channel = post.channel
-    secrets = decrypt(channel.credentials, settings.credentials_key or settings.secret_key)
-    conn = Connection(AddressPolicy(settings.url_allowed_hosts), timeout=settings.publish_request_timeout)
-    return open_channel(channel.kind, channel.config or {}, secrets, conn, channel.limits or {})
+    key = settings.credentials_key or settings.secret_key
+    secrets = decrypt(channel.credentials, key)
+    sessions = SessionInRedis(conn, f"clipper:channel-session:{channel.id}", key) if conn is not None else None
+    connection = Connection(AddressPolicy(settings.url_allowed_hosts), timeout=settings.publish_request_timeout,
+                            sessions=sessions)
+    return open_channel(channel.kind, channel.config or {}, secrets, connection, channel.limits or {})
+
+
+class SessionInRedis:
+    """A channel's login kept between jobs, encrypted like its credentials (it is one)."""
+
+    def __init__(self, conn: redis.Redis, name: str, key: str) -> None:
+        self.conn, self.name, self.fernet = conn, name, fernet(key)
+
+    def get(self) -> str | None:
+        raw = self.conn.get(self.name)
+        if not raw:
+            return None
+        try:
+            return self.fernet.decrypt(raw).decode()
+        except InvalidToken:
+            return None
+
+    def set(self, value: str, ttl: int) -> None:
+        self.conn.set(self.name, self.fernet.encrypt(value.encode()), ex=ttl)
+
+    def clear(self) -> None:
+        self.conn.delete(self.name)
 
 
 def outgoing(ctx: Context, session: Session, post: Post, work: Path) -> Outgoing:
