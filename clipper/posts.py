@@ -267,13 +267,8 @@ def mark_checked(session: Session, post_id: int, *, user_id: int | None, url: st
 
 # --- what the sweep looks for ---
 
-def due_posts(session: Session, until: datetime) -> Sequence[Post]:
-    """Scheduled posts due by ``until`` (their jobs may have been lost with Redis)."""
-    return session.scalars(select(Post).where(Post.status == "scheduled", Post.due_at <= until)
-                           .order_by(Post.due_at)).all()
-
-
 def scheduled_posts(session: Session) -> Sequence[Post]:
+    """Every post waiting for its time (their jobs may have been lost with Redis)."""
     return session.scalars(select(Post).where(Post.status == "scheduled").order_by(Post.due_at)).all()
 
 

@@ -20,7 +20,6 @@ from clipper.models.base import Base, Timestamps
 
 CHANNEL_KINDS = ("mastodon", "bluesky", "telegram", "webhook")
 POST_STATUSES = ("scheduled", "sending", "sent", "failed", "unconfirmed", "cancelled")
-UNSENT = ("scheduled",)  # what cancelling, rescheduling and "post now" may still change
 
 
 class Channel(Timestamps, Base):
