@@ -88,7 +88,7 @@ def _scenario(*, posts: int, window: float, workers: int, flush: bool) -> dict[s
         db_url = f"sqlite:///{data / 'clipper.db'}"
         upgrade(db_url)
         settings = Settings.from_env({}, data_dir=data, database_url=db_url, secret_key="bench-secret",
-                                     url_allowed_hosts=("127.0.0.1",))
+                                     url_allowed_hosts=("127.0.0.1:*",))
         redis = EmbeddedRedis(data / "redis").start()
         fakes = {"mastodon": FakeMastodon(processing_polls=1), "bluesky": FakeBluesky(job_polls=1),
                  "telegram": FakeTelegram(), "webhook": FakeWebhook()}
@@ -105,7 +105,7 @@ def _scenario(*, posts: int, window: float, workers: int, flush: bool) -> dict[s
                     render_id = db.query(Render.id).filter_by(clip_id=clip_id).scalar()
                 env = {**os.environ, "PYTHONPATH": str(ROOT), "CLIPPER_DATA_DIR": str(data),
                        "CLIPPER_DATABASE_URL": db_url, "CLIPPER_REDIS_URL": redis.url,
-                       "CLIPPER_SECRET_KEY": "bench-secret", "CLIPPER_URL_ALLOWED_HOSTS": "127.0.0.1",
+                       "CLIPPER_SECRET_KEY": "bench-secret", "CLIPPER_URL_ALLOWED_HOSTS": "127.0.0.1:*",
                        "CLIPPER_STORAGE_URL": settings.storage_url}
                 for _ in range(workers):
                     procs.append(subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "publish"], env=env,

@@ -20,7 +20,7 @@ LONDON = "Europe/London"
 
 def test_schedule_move_and_see_it_sent(page_as, live_server, tmp_path: Path, monkeypatch, screenshot,  # type: ignore[no-untyped-def]
                                        check_a11y) -> None:
-    monkeypatch.setenv("CLIPPER_URL_ALLOWED_HOSTS", "127.0.0.1")  # for the worker process
+    monkeypatch.setenv("CLIPPER_URL_ALLOWED_HOSTS", "127.0.0.1:*")  # for the worker process
     media = make_media(tmp_path / "renders", seconds=1)
     with FakeBluesky().running() as fake:
         with live_server.sessions() as db:

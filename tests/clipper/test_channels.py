@@ -29,7 +29,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webhook import FakeWebhook
 from tests.media import test_video
 
-LOOPBACK = Connection(AddressPolicy(("127.0.0.1",)), timeout=5)
+LOOPBACK = Connection(AddressPolicy(("127.0.0.1:*",)), timeout=5)
 
 
 @pytest.fixture(scope="module")

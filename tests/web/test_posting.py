@@ -24,7 +24,7 @@ from workers import queues
 @pytest.fixture
 def settings(tmp_path: Path, sqlite_url: str) -> Settings:
     return Settings.from_env({}, data_dir=tmp_path / "data", database_url=sqlite_url, secret_key="test-secret",
-                             public_base_url="http://localhost", url_allowed_hosts=("127.0.0.1",))
+                             public_base_url="http://localhost", url_allowed_hosts=("127.0.0.1:*",))
 
 
 @pytest.fixture(scope="module")

@@ -60,11 +60,20 @@ MATRIX: dict[str, str] = {
     "tus.status": "volunteer",
     "tus.append": "volunteer",
     "tus.terminate": "volunteer",
+    "live.page": "volunteer",
+    "live.list_sources": "volunteer",
+    "alerts.page": "volunteer",
+    "alerts.create": "volunteer",
+    "alerts.delete": "volunteer",  # the owner's (or an admin's); anyone else gets 404
+    "alerts.hits": "volunteer",  # hits of the caller's own alerts only
     # social leads
     "review.queue": "social_lead",
     "review.decide": "social_lead",
     "review.approve": "social_lead",
     "review.reject": "social_lead",
+    "live.create": "social_lead",
+    "live.start": "social_lead",
+    "live.stop": "social_lead",
     "posting.compose_page": "social_lead",
     "posting.schedule": "social_lead",
     "posting.calendar": "social_lead",

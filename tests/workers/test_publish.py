@@ -31,7 +31,7 @@ from workers.redis import connect
 @pytest.fixture
 def settings(tmp_path: Path, sqlite_url: str) -> Settings:
     return Settings.from_env({}, data_dir=tmp_path / "data", database_url=sqlite_url, secret_key="test-secret",
-                             public_base_url="http://localhost", url_allowed_hosts=("127.0.0.1",),
+                             public_base_url="http://localhost", url_allowed_hosts=("127.0.0.1:*",),
                              publish_retry_seconds=1.0, publish_lease_seconds=3, publish_request_timeout=5.0)
 
 
@@ -246,7 +246,7 @@ def _worker(settings: Settings, redis_url: str, log: Path):  # type: ignore[no-u
 
     env = {**os.environ, "CLIPPER_DATA_DIR": str(settings.data_dir), "CLIPPER_DATABASE_URL": settings.database_url,
            "CLIPPER_SECRET_KEY": settings.secret_key, "CLIPPER_REDIS_URL": redis_url,
-           "CLIPPER_STORAGE_URL": settings.storage_url, "CLIPPER_URL_ALLOWED_HOSTS": "127.0.0.1",
+           "CLIPPER_STORAGE_URL": settings.storage_url, "CLIPPER_URL_ALLOWED_HOSTS": "127.0.0.1:*",
            "CLIPPER_WORKER_RECOVERY_SECONDS": "1", "CLIPPER_PUBLISH_LEASE_SECONDS": "3",
            "CLIPPER_PUBLISH_RETRY_SECONDS": "1"}
     return subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "publish"], env=env, cwd=ROOT,

@@ -66,7 +66,7 @@ def test_the_scheduler_gets_0800_utc_and_the_job_sends_at_0900_local(ctx, tmp_pa
 
     from workers import context
 
-    settings = dataclasses.replace(ctx.settings, url_allowed_hosts=("127.0.0.1",))
+    settings = dataclasses.replace(ctx.settings, url_allowed_hosts=("127.0.0.1:*",))
     ctx = context.configure(settings, ctx.redis_url)
     media = make_media(tmp_path / "renders", seconds=1)
     at = parse_local("2027-03-28T09:00", LONDON)
