@@ -95,10 +95,12 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         api_transcripts,
         audit,
         branding,
+        channels,
         clip_lists,
         favicon,
         live,
         pages,
+        posting,
         recording_details,
         recording_page,
         recordings,
@@ -109,4 +111,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts, audit, favicon, recording_details]
+            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels]
