@@ -251,7 +251,8 @@ OBJECT_ARGS = {"clip_id", "recording_id", "upload_id", "saved_id", "alert_id"}
 
 
 def test_every_route_on_someones_object_says_whose_it_must_be(app) -> None:  # type: ignore[no-untyped-def]
-    named = {r.endpoint for r in _rules(app) if set(r.arguments) & OBJECT_ARGS and MATRIX[r.endpoint] != "admin"}
+    # routes for leads and admins act on anyone's objects: their role check is the whole check
+    named = {r.endpoint for r in _rules(app) if set(r.arguments) & OBJECT_ARGS and MATRIX[r.endpoint] == "volunteer"}
     missing = sorted(named - set(OWNERSHIP))
     assert not missing, f"Add these routes to OWNERSHIP in {__file__} (owner, self, shared or lead): {missing}"
 
