@@ -45,6 +45,8 @@ class Settings:
     whisper_beam_size: int = _setting(5, "Beam size for decoding.")
     whisper_threads: int = _setting(0, "CPU threads for the speech model (0: all cores).")
     whisper_vad: bool = _setting(True, "Skip silence and music with the voice activity detector (silero, bundled) before Whisper.")
+    whisper_max_word_seconds: float = _setting(2.0, "A recognised word longer than this (or a pause inside a segment) marks the segment suspect: it is transcribed again on its own and the reading with more words kept.")
+    whisper_speakers: bool = _setting(True, "Find speaker turns (Speaker 1, 2…) with a voice encoder on CPU while transcribing.")
     whisper_chunk_seconds: float = _setting(600.0, "Long recordings are transcribed this many seconds at a time (at least 60); each finished chunk is saved, and a transcription that stopped resumes from the last one.")
     max_upload_bytes: int = _setting(8 * 1024**3, "Largest accepted upload or download in bytes.")
     max_duration_seconds: float = _setting(6 * 3600.0, "Longest accepted recording in seconds.")

@@ -3,14 +3,69 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from rq import Queue, Worker
+from rq.job import Job
+from rq.worker import WorkerStatus
 
 from clipper.settings import Settings
 from workers import context
-from workers.queues import QUEUES
+from workers.queues import QUEUES, TRANSCRIBE
 from workers.redis import connect
+
+log = logging.getLogger(__name__)
+
+
+class SpeechWorker(Worker):
+    """A worker that runs transcription jobs in its own process, where the speech model stays loaded.
+
+    RQ forks a work horse per job, and the horse loaded the model again every time (5–7 s for any file).
+    Loading it before forking does not work: CTranslate2's thread pool does not survive ``fork`` (the
+    child hangs on its first decode). So transcribe jobs run here, like RQ's ``SimpleWorker``, with a
+    thread keeping the heartbeats going meanwhile (a worker that dies mid-job is still found by the
+    maintenance pass); every other job is still forked.
+    """
+
+    def execute_job(self, job: Job, queue: Queue) -> None:  # type: ignore[override]
+        if job.origin != TRANSCRIBE:
+            return super().execute_job(job, queue)
+        execution = self.prepare_execution(job)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.job_monitoring_interval):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # a lost heartbeat must not kill the job; the next one may get through
+                    log.warning("heartbeat failed", exc_info=True)
+
+        beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        beater.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            stop.set()
+            beater.join()
+        self.set_state(WorkerStatus.IDLE)
+        return None
+
+
+def preload_speech(settings: Settings) -> None:
+    """Load the speech model (and VAD and voice encoder) once, before the first job."""
+    from clipper.speech import load_backend
+    from clipper.speech.spans import speech_regions
+    from workers.jobs.transcribe import speech_options
+
+    load_backend(speech_options(settings)).model()  # type: ignore[attr-defined]
+    import numpy as np
+
+    speech_regions(np.zeros(16000, dtype=np.float32))
+    if settings.whisper_speakers:
+        from clipper.speech.voices import embed_many
+
+        embed_many([np.zeros(16000, dtype=np.float32)])
 
 
 def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = (), *, burst: bool = False) -> bool:
@@ -26,6 +81,8 @@ def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = 
     # maintenance pass retries it (jobs declare retries). An idle worker only gets to maintenance when its
     # wait for work times out (worker_ttl - 15 s), so that wait is kept to worker_recovery_seconds.
     every = max(1, settings.worker_recovery_seconds)
-    worker = Worker(queues, connection=conn, job_monitoring_interval=10, maintenance_interval=every,
+    if TRANSCRIBE in names:
+        preload_speech(settings)
+    worker = SpeechWorker(queues, connection=conn, job_monitoring_interval=10, maintenance_interval=every,
                     worker_ttl=every + 15)
     return worker.work(burst=burst, with_scheduler=True)

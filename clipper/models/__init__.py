@@ -8,6 +8,7 @@ from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
 from clipper.models.people import LoginAttempt, Person, SavedSearch
 from clipper.models.recording import RECORDING_STATUSES, Recording, Segment, Word
+from clipper.models.speaker import RecordingSpeaker, Voice
 from clipper.models.upload import Upload
 from clipper.models.user import ROLES, ApiToken, User
 
@@ -16,4 +17,5 @@ __all__ = [
     "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES",
     "Event", "Upload", "GlossaryTerm",
     "Person", "SavedSearch", "LoginAttempt", "Branding",
+    "RecordingSpeaker", "Voice",
 ]

@@ -21,6 +21,7 @@ from clipper.settings import Settings
 from clipper.speech import SpeechOptions, decode_audio, load_backend
 from clipper.speech.chunks import TranscriptionCancelled, transcribe_chunks
 from clipper.speech.store import append_chunk, reset_transcript
+from clipper.speech.turns import with_speakers
 from workers.context import current
 from workers.jobs.common import outcome_on, progress_reporter
 
@@ -32,7 +33,8 @@ def speech_options(settings: Settings, terms: tuple[str, ...] = ()) -> SpeechOpt
                          device=settings.whisper_device, compute_type=settings.whisper_compute_type,
                          language=settings.whisper_language, beam_size=settings.whisper_beam_size,
                          threads=settings.whisper_threads, vad=settings.whisper_vad, glossary=terms,
-                         cache_dir=str(settings.data_dir / "models"))
+                         cache_dir=str(settings.data_dir / "models"),
+                         max_word_seconds=settings.whisper_max_word_seconds)
 
 
 def transcribe_recording(recording_id: int) -> str:
@@ -59,7 +61,9 @@ def transcribe_recording(recording_id: int) -> str:
                     for chunk in transcribe_chunks(backend, str(pcm), offset=start, first_index=recording.transcribed_chunks,
                                                    chunk_seconds=ctx.settings.whisper_chunk_seconds,
                                                    total=recording.duration or None, on_progress=report):
-                        append_chunk(session, recording, chunk)
+                        names = with_speakers(session, recording_id, pcm, start, chunk) \
+                            if ctx.settings.whisper_speakers else ({}, chunk)
+                        append_chunk(session, recording, names[1], names[0])
                         session.commit()  # the checkpoint: a rerun starts after this chunk
                 except TranscriptionCancelled as exc:
                     session.rollback()

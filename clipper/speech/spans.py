@@ -1,0 +1,61 @@
+"""Where the speech is: silero VAD's speech regions, grouped into spans of real, uncut audio.
+
+faster-whisper's own VAD filter (``vad_filter=True``) *concatenates* the speech chunks it finds, removing
+the silence between them, and decodes that stream. Where a pause was cut out, speech from both sides is
+joined with no gap: Whisper reads across the join, drops the words after it (nine, in a reading with
+long pauses), and its aligner stretches the last word before the join over the audio it did not write
+down; mapping times back through the removed silence turns that into one word spanning the pause
+(8.5 s). Its defaults (``min_silence_duration_ms=2000``, ``speech_pad_ms=400``) decide where the cuts
+fall, but any cut inside speech can do this.
+
+So we never join audio that was not together: regions are grouped into spans of the recording's own
+audio, pauses included (as a whole-file pass without VAD would hear them), up to ``SPAN_SECONDS``
+long; only a silence longer than ``JOIN_GAP`` separates two spans and is not decoded at all. Each span
+is decoded on its own. Grouping is greedy from the first region, so a window that starts where a span
+starts groups the rest exactly as one whole-file pass would (see ``clipper.speech.chunks``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from clipper.speech.audio import SAMPLE_RATE
+
+SPAN_SECONDS = 30.0  # Whisper's window: a longer span is read in several windows with no pause to cut at
+JOIN_GAP = 5.0  # a shorter silence stays inside a span; a longer one is skipped
+FRAME = 512  # silero's frame, in samples: windows start on a frame so their VAD frames match a whole pass
+
+
+@dataclass(frozen=True)
+class Span:
+    start: float  # seconds into the audio array
+    end: float
+
+
+def speech_regions(audio: np.ndarray) -> list[Span]:
+    """Speech in ``audio`` (16 kHz float32) from faster-whisper's bundled silero VAD (ONNX, no download)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    if len(audio) < FRAME:
+        return []
+    found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200))
+    return [Span(f["start"] / SAMPLE_RATE, f["end"] / SAMPLE_RATE) for f in found]
+
+
+def group(regions: list[Span], *, span_seconds: float = SPAN_SECONDS, join_gap: float = JOIN_GAP) -> list[Span]:
+    """Consecutive regions joined while the span stays within ``span_seconds`` and no pause in it is
+    longer than ``join_gap``."""
+    spans: list[Span] = []
+    for r in regions:
+        if spans and r.start - spans[-1].end <= join_gap and r.end - spans[-1].start <= span_seconds:
+            spans[-1] = Span(spans[-1].start, r.end)
+        else:
+            spans.append(r)
+    return spans
+
+
+def on_frame(seconds: float) -> float:
+    """``seconds`` rounded down to a VAD frame boundary."""
+    return int(seconds * SAMPLE_RATE) // FRAME * FRAME / SAMPLE_RATE
