@@ -74,15 +74,20 @@ def diarize(audio: np.ndarray, segments: tuple[Segment, ...], offset: float, kno
     return split_turns(segments, lambda w: speaker_of[id(w)]), voices
 
 
-def channel_speakers(stereo: np.ndarray, segments: tuple[Segment, ...], offset: float) -> tuple[Segment, ...] | None:
-    """Speakers by channel (``stereo``: samples x 2) when the two channels carry different people: each
-    channel is clearly the louder one for a good share of the words. ``None`` when they do not."""
+def channel_speakers(stereo: np.ndarray, segments: tuple[Segment, ...], offset: float,
+                     rate: int = SAMPLE_RATE) -> tuple[Segment, ...] | None:
+    """Speakers by channel (``stereo``: samples x 2 at ``rate``) when the two channels carry different
+    people: each channel is clearly the louder one for a good share of the words. ``None`` otherwise."""
     words = [w for s in segments for w in s.words]
     if not words or stereo.ndim != 2 or stereo.shape[1] != 2:
         return None
     side: dict[int, str] = {}
     for w in words:
-        part = stereo[_at(w.start - offset):max(_at(w.end - offset), _at(w.start - offset) + 1)]
+        a, b = _at(w.start - offset, rate), _at(w.end - offset, rate)
+        part = stereo[a:max(b, a + 1)]
+        if len(part) == 0:
+            side[id(w)] = ""
+            continue
         left, right = (float(np.sqrt(np.mean(part[:, c].astype(np.float64) ** 2)) + 1e-9) for c in (0, 1))
         db = 20 * np.log10(left / right)
         side[id(w)] = "Speaker 1" if db >= CHANNEL_DB else "Speaker 2" if db <= -CHANNEL_DB else ""
@@ -161,5 +166,5 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
-def _at(seconds: float) -> int:
-    return max(0, int(round(seconds * SAMPLE_RATE)))
+def _at(seconds: float, rate: int = SAMPLE_RATE) -> int:
+    return max(0, int(round(seconds * rate)))

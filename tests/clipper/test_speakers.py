@@ -86,3 +86,30 @@ def test_two_voices_get_two_speakers_named_once_and_found_by_search(ctx, tmp_pat
     for start, speaker in said:
         turn = min(truth2, key=lambda t: abs(t[0] - start) if start >= t[0] - 0.5 else 99.0)
         assert (speaker == "Jo Bloggs") == (turn[2] == jo_voice), (said, truth2)
+
+
+def test_a_stereo_recording_with_a_speaker_per_channel_uses_the_channels(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One espeak voice for both people (their voices alone could not tell them apart), each on a channel."""
+    import wave
+
+    import numpy as np
+
+    mono, truth = conversation(tmp_path / "mono.wav", BRIEFING[:4], voices=("en-us", "en-us"))
+    with wave.open(str(mono)) as w:
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    left, right = samples.copy(), samples.copy()
+    for n, (start, end, _voice) in enumerate(truth):
+        quiet = right if n % 2 == 0 else left  # the other person's microphone hears nothing
+        quiet[int(start * 16000):int(end * 16000) + 1600] = 0
+    stereo = tmp_path / "stereo.wav"
+    with wave.open(str(stereo), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(np.stack([left, right], axis=1).astype("<i2").tobytes())
+    rid = _recording(ctx, stereo, 1)
+    assert transcribe_recording(rid) == "ready"
+    turns = _turns(ctx, rid)
+    assert [t[2] for t in turns] == ["Speaker 1", "Speaker 2", "Speaker 1", "Speaker 2"], (turns, truth)
+    for (start, end, _), (t_start, t_end, _) in zip(turns, truth, strict=True):
+        assert abs(start - t_start) <= 0.5 and abs(end - t_end) <= 0.5, (turns, truth)

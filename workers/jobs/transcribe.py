@@ -52,6 +52,8 @@ def transcribe_recording(recording_id: int) -> str:
                 start = recording.transcribed_until
                 original = ctx.store.get_file(recording.original_key, work / "original")
                 pcm = decode_audio(original, work / "audio.pcm", timeout=ctx.settings.ffmpeg_timeout, start=start)
+                stereo = decode_audio(original, work / "stereo.pcm", timeout=ctx.settings.ffmpeg_timeout, start=start,
+                                      channels=2) if ctx.settings.whisper_speakers else None
                 original.unlink()
                 terms = tuple(e.term for e in glossary.list_terms(session))
                 backend = load_backend(speech_options(ctx.settings, terms))
@@ -61,7 +63,7 @@ def transcribe_recording(recording_id: int) -> str:
                     for chunk in transcribe_chunks(backend, str(pcm), offset=start, first_index=recording.transcribed_chunks,
                                                    chunk_seconds=ctx.settings.whisper_chunk_seconds,
                                                    total=recording.duration or None, on_progress=report):
-                        names = with_speakers(session, recording_id, pcm, start, chunk) \
+                        names = with_speakers(session, recording_id, pcm, start, chunk, stereo) \
                             if ctx.settings.whisper_speakers else ({}, chunk)
                         append_chunk(session, recording, names[1], names[0])
                         session.commit()  # the checkpoint: a rerun starts after this chunk
