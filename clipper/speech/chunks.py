@@ -68,8 +68,7 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
                 reached[0] = max(reached[0], min(1.0, (offset + pos + fraction * window) / total))
                 on_progress(reached[0])
 
-        spans = group(speech_regions(audio)) if getattr(backend, "options", None) is None or backend.options.vad \
-            else None  # type: ignore[attr-defined]
+        spans = group(speech_regions(audio)) if backend.options.vad else None
         cut = window if last or spans is None else _cut(spans, window)
         if cut is not None and cut < window:
             spans = [s for s in spans or [] if s.end <= cut]
@@ -92,7 +91,7 @@ def _cut(spans: list[Span], window: float) -> float | None:
     """Where to end a window of ``window`` seconds: in silence, before the span that may run on into the
     next window (``None`` when speech runs through it all)."""
     if not spans or spans[-1].end < window - JOIN_GAP:
-        return window  # silence at the end: nothing can run on
+        return on_frame(window)  # silence at the end: nothing can run on
     if len(spans) == 1 or spans[-1].start < 1.0:
         return None
     return on_frame(spans[-1].start)

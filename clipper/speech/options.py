@@ -47,6 +47,8 @@ class ProgressCallback(Protocol):
 
 
 class Backend(Protocol):
+    options: SpeechOptions
+
     def transcribe(self, pcm_path: str, on_progress: ProgressCallback | None = None) -> Transcript: ...
 
     def transcribe_array(self, audio: np.ndarray, on_progress: ProgressCallback | None = None,

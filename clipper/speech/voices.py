@@ -71,9 +71,22 @@ def encoder() -> Any:
 
 @cache
 def _mel_basis() -> np.ndarray:
-    import librosa
+    """librosa's default (Slaney) mel filterbank, as Resemblyzer used; computed here so no librosa import
+    (seconds of numba start-up in every worker) is needed."""
+    f_sp, min_log_hz, min_log_mel, logstep = 200.0 / 3, 1000.0, 15.0, np.log(6.4) / 27.0
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=WINDOW, n_mels=N_MELS).astype(np.float32)
+    def to_mel(hz: np.ndarray) -> np.ndarray:
+        return np.where(hz >= min_log_hz, min_log_mel + np.log(np.maximum(hz, 1e-9) / min_log_hz) / logstep, hz / f_sp)
+
+    def to_hz(mel: np.ndarray) -> np.ndarray:
+        return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
+
+    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, 1 + WINDOW // 2)
+    mel_f = to_hz(np.linspace(to_mel(np.array(0.0)), to_mel(np.array(SAMPLE_RATE / 2)), N_MELS + 2))
+    fdiff, ramps = np.diff(mel_f), mel_f[:, None] - fft_freqs[None, :]
+    weights = np.maximum(0, np.minimum(-ramps[:-2] / fdiff[:-1, None], ramps[2:] / fdiff[1:, None]))
+    weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    return weights.astype(np.float32)
 
 
 def mel_frames(audio: np.ndarray) -> np.ndarray:

@@ -113,3 +113,17 @@ def test_a_stereo_recording_with_a_speaker_per_channel_uses_the_channels(ctx, tm
     assert [t[2] for t in turns] == ["Speaker 1", "Speaker 2", "Speaker 1", "Speaker 2"], (turns, truth)
     for (start, end, _), (t_start, t_end, _) in zip(turns, truth, strict=True):
         assert abs(start - t_start) <= 0.5 and abs(end - t_end) <= 0.5, (turns, truth)
+
+
+def test_one_voice_is_one_speaker_and_every_word_has_one(tmp_path: Path) -> None:
+    from clipper.speech import SpeechOptions, decode_audio, load_backend
+    from clipper.speech.audio import read_pcm
+    from clipper.speech.speakers import diarize
+
+    wav, _ = conversation(tmp_path / "one.wav", BRIEFING[:6], voices=("en-us",))
+    audio = read_pcm(decode_audio(wav, tmp_path / "one.pcm"))
+    transcript = load_backend(SpeechOptions(threads=2)).transcribe_array(audio)
+    segments, voices = diarize(audio, transcript.segments, 0.0, [])
+    assert [v.label for v in voices] == ["Speaker 1"]
+    assert {s.speaker for s in segments} == {"Speaker 1"}
+    assert sum(len(s.words) for s in segments) == len(transcript.words)  # no word left with nobody
