@@ -24,7 +24,7 @@ from functools import cache
 from clipper.errors import TranscriptionError
 from clipper.speech.audio import pcm_duration, read_pcm
 from clipper.speech.options import Backend
-from clipper.speech.spans import JOIN_GAP, Span, group, on_frame, speech_regions
+from clipper.speech.spans import JOIN_GAP, Span, on_frame, speech_spans
 from clipper.speech.words import suspect
 from clipper.transcript import Segment
 
@@ -68,7 +68,7 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
                 reached[0] = max(reached[0], min(1.0, (offset + pos + fraction * window) / total))
                 on_progress(reached[0])
 
-        spans = group(speech_regions(audio)) if backend.options.vad else None
+        spans = speech_spans(audio) if backend.options.vad else None
         cut = window if last or spans is None else _cut(spans, window)
         if cut is not None and cut < window:
             spans = [s for s in spans or [] if s.end <= cut]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clipper.speech.audio import SAMPLE_RATE
-from clipper.speech.spans import Span, group, speech_regions
+from clipper.speech.spans import Span, speech_spans
 from clipper.speech.words import suspect
 from clipper.transcript import Segment
 
@@ -42,7 +42,7 @@ def recognise(decode: Decode, audio: np.ndarray, *, offset: float = 0.0, vad: bo
     """Segments of ``audio`` (times ``offset`` seconds on); ``spans`` when the caller has found them."""
     duration = len(audio) / SAMPLE_RATE
     if spans is None:
-        spans = group(speech_regions(audio)) if vad else [Span(0.0, duration)]
+        spans = speech_spans(audio) if vad else [Span(0.0, duration)]
     out: list[Segment] = []
     rechecks = 0
     for span in spans:

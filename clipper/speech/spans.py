@@ -23,7 +23,10 @@ import numpy as np
 
 from clipper.speech.audio import SAMPLE_RATE
 
-SPAN_SECONDS = 30.0  # Whisper's window: a longer span is read in several windows with no pause to cut at
+# Within Whisper's 30 s window, with room for the padding: a span filling the window to its last frame
+# leaves Whisper no silence to end on (measured: 6.7% WER on 103 s of generated speech, 3.8% at 28 s).
+SPAN_SECONDS = 28.0
+PAD = 0.4  # silence kept either side of a span (at most half the gap to the next), so no word is clipped
 JOIN_GAP = 5.0  # a shorter silence stays inside a span; a longer one is skipped
 FRAME = 512  # silero's frame, in samples: windows start on a frame so their VAD frames match a whole pass
 
@@ -54,6 +57,21 @@ def group(regions: list[Span], *, span_seconds: float = SPAN_SECONDS, join_gap: 
         else:
             spans.append(r)
     return spans
+
+
+def padded(spans: list[Span], duration: float, pad: float = PAD) -> list[Span]:
+    """``spans`` widened by ``pad`` seconds each side, never past half the gap to a neighbour."""
+    out = []
+    for i, s in enumerate(spans):
+        lo = (spans[i - 1].end + s.start) / 2 if i else 0.0
+        hi = (s.end + spans[i + 1].start) / 2 if i + 1 < len(spans) else duration
+        out.append(Span(max(lo, s.start - pad), min(hi, s.end + pad)))
+    return out
+
+
+def speech_spans(audio: np.ndarray) -> list[Span]:
+    """The spans to decode in ``audio``: VAD regions, grouped, padded."""
+    return padded(group(speech_regions(audio)), len(audio) / SAMPLE_RATE)
 
 
 def on_frame(seconds: float) -> float:

@@ -123,7 +123,7 @@ def embed_many(clips: list[np.ndarray]) -> np.ndarray:
             continue
         if len(mels) < PARTIAL:
             mels = np.pad(mels, ((0, PARTIAL - len(mels)), (0, 0)))
-        step = PARTIAL // 2
+        step = PARTIAL  # no overlap: a third less work than Resemblyzer's half-window step, for runs of ~3 s
         for s in range(0, max(1, len(mels) - PARTIAL + step), step):
             part = mels[s:s + PARTIAL]
             if len(part) < PARTIAL // 2 and s:
