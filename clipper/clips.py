@@ -12,7 +12,11 @@ from clipper.models import PRESETS, Clip, Recording, Word
 
 
 def check_range(recording: Recording, start: float, end: float, max_seconds: float) -> None:
-    if recording.status != "ready":
+    if recording.status == "live":  # still on air: anything already transcribed can be clipped
+        if end > recording.transcribed_until + 0.001:
+            raise InvalidInput(f"The live transcript reaches {recording.transcribed_until:.1f} s so far; "
+                               "mark a clip that ends before that, or wait a few seconds.")
+    elif recording.status != "ready":
         raise InvalidInput("This recording is not ready yet: wait until its transcript is done, then mark the clip.")
     if start < 0:
         raise InvalidInput("The clip cannot start before the recording does (in point below 0 s).")
@@ -182,6 +186,22 @@ def _check_review(session: Session, clip: Clip, version: object) -> None:
                         changes_since(session, clip, _int(version, "version")), clip)
     if clip.status != "submitted":
         raise Conflict(f"Only submitted clips are reviewed; this one is {clip.status}.")
+
+
+DELETABLE_STATUSES = ("draft", "rejected")  # never sent for review, or sent back: nobody else relies on it
+
+
+def delete_clip(session: Session, clip: Clip, *, user_id: int | None = None) -> None:
+    """Delete a draft (or rejected) clip and its render rows, recorded in the event log; the caller commits
+    and then removes its stored objects."""
+    from clipper import events
+
+    if clip.status not in DELETABLE_STATUSES:
+        raise Conflict(f"This clip is {clip.status}; only draft or rejected clips can be deleted.")
+    events.record(session, "clip.deleted", clip, user_id=user_id, title=clip.title, recording_id=clip.recording_id,
+                  start=clip.start, end=clip.end)
+    session.delete(clip)
+    session.flush()
 
 
 def fix_caption_words(current: list[dict[str, object]], fixes: object) -> list[dict[str, object]]:

@@ -32,7 +32,7 @@ class Settings:
     s3_secret_access_key: str = _setting("", "S3 secret access key.")
     s3_public_base_url: str = _setting("", "Public base URL of the bucket root (CDN or public bucket), for published renders. Clipper sets no ACLs: let the bucket policy or CDN expose `clips/`. Empty: presigned URLs.")
     secret_key: str = _setting("", "Secret for sessions, CSRF and signed file URLs. Empty: generated once and kept in the data dir.")
-    public_base_url: str = _setting("http://127.0.0.1:8000", "The URL people use to reach the web app; signed file links are built on it.")
+    public_base_url: str = _setting("", "The URL people use to reach the web app; invite links and signed file links are built on it. Empty: `http://CLIPPER_HOST:CLIPPER_PORT` (127.0.0.1 when the host is 0.0.0.0 or ::), which `clipper up` prints.")
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8000, "Port the web server listens on.")
     workers: int = _setting(2, "Worker processes `clipper up` starts.")
@@ -64,7 +64,14 @@ class Settings:
     render_crf: int = _setting(21, "libx264 CRF for renders (lower: better and bigger).")
     render_x264_preset: str = _setting("veryfast", "libx264 preset for renders (speed against size).")
     timezone: str = _setting("Europe/London", "The team's time zone, for times shown in the UI.")
-    url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch even when they resolve to private or loopback addresses. Off by default; for tests and a newsroom's own capture server.")
+    log_format: str = _setting("text", "Log lines as `text` or `json` (one object per line, with the request and job ids).")
+    metrics_token: str = _setting("", "Bearer token Prometheus sends to read `/metrics`. Empty: only admins and requests from this machine (loopback) may read it.")
+    url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated `host:port` entries that URL ingest may fetch even when they resolve to private or loopback addresses (a bare `host` allows ports 80 and 443 only; `host:*` any port). Off by default; for tests and a newsroom's own capture server.")
+    session_days: int = _setting(14, "How long a login lasts, in days (also with 'Keep me logged in'). Logging out, a password reset, a role change or deactivation ends every session of that user sooner.")
+    login_failures_per_address: int = _setting(20, "Failed log-ins allowed from one address in 15 minutes, whatever the emails tried; then that address waits (HTTP 429).")
+    trusted_proxies: tuple[str, ...] = _setting((), "Comma-separated addresses or networks (CIDR) of your reverse proxies. Only a request from one of them has its X-Forwarded-For believed. Empty: the connecting address is the client's.")
+    max_body_bytes: int = _setting(512 * 1024, "Largest request body in bytes for JSON and form requests (uploads have their own caps); bigger ones get 413 before they are read.")
+    max_upload_chunk_bytes: int = _setting(64 * 1024**2, "Largest single PATCH of a resumable (tus) upload in bytes; clients send the file in chunks up to this size.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -83,7 +90,19 @@ class Settings:
         data_dir = Path(self.data_dir).expanduser().absolute()
         database_url = self.database_url or f"sqlite:///{data_dir / 'clipper.db'}"
         storage_url = self.storage_url or (data_dir / "objects").as_uri()
-        return dataclasses.replace(self, data_dir=data_dir, database_url=database_url, storage_url=storage_url)
+        public_base_url = (self.public_base_url or derived_base_url(self.host, self.port)).rstrip("/")
+        return dataclasses.replace(self, data_dir=data_dir, database_url=database_url, storage_url=storage_url,
+                                   public_base_url=public_base_url)
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The web app's own address, for when no public URL is configured: what a browser on this machine uses."""
+    host = host.strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # listening everywhere: this machine reaches it on loopback
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
 
 
 def env_name(f: dataclasses.Field[Any]) -> str:

@@ -85,7 +85,8 @@ def change_role(user_id: int) -> Any:
     db = session()
     user, role = _user(user_id), _role()
     if user.id == current_user.id and role != "admin":
-        raise InvalidInput("You can't remove your own admin role; ask another admin.")
+        flash("You can't remove your own admin role: you would be locked out. Ask another admin to do it.")
+        return redirect(url_for("admin.users"))
     user.role = role
     events.record(db, "user.role_changed", user, user_id=current_user.id, role=role)
     db.commit()
@@ -100,7 +101,9 @@ def set_active(user_id: int) -> Any:
     user = _user(user_id)
     active = request.form.get("active") == "1"
     if user.id == current_user.id and not active:
-        raise InvalidInput("You can't deactivate your own account.")
+        # said on the users page, where the admin is: another admin can deactivate this account
+        flash("You can't deactivate your own account: you would be locked out. Ask another admin to do it.")
+        return redirect(url_for("admin.users"))
     user.active = active
     if not active:
         user.tokens.clear()  # API tokens stop working with the account

@@ -22,7 +22,7 @@ from clipper.models import ROLES, Clip, Recording, User
 from clipper.settings import Settings
 from clipper.urls import AddressPolicy, check_url
 from web import ensure_secret_key
-from workers import queues
+from workers import logs, queues
 from workers.redis import EmbeddedRedis, connect, redis_url
 from workers.worker import run_worker
 
@@ -82,6 +82,7 @@ def up(env: Env, workers: int | None) -> None:
     click.echo(f"Clipper is running at {s.public_base_url}  (data in {s.data_dir})")
     if password:
         click.echo(f"First login: admin@localhost / {password}  (change it, or add people with `clipper users create`)")
+    click.echo(_url_source(s))
     click.echo("Press Ctrl-C to stop.")
     stopping = False
 
@@ -108,6 +109,15 @@ def up(env: Env, workers: int | None) -> None:
         click.echo("Stopped.")
 
 
+def _url_source(s: Settings) -> str:
+    """Which URL invite links and media links use, and where it came from."""
+    if os.environ.get("CLIPPER_PUBLIC_BASE_URL", ""):
+        return f"Links (invites, media) use {s.public_base_url}, from CLIPPER_PUBLIC_BASE_URL."
+    return (f"Links (invites, media) use {s.public_base_url}, made from CLIPPER_HOST and CLIPPER_PORT "
+            f"(listening on {s.host}:{s.port}). If people reach Clipper at another address, set "
+            "CLIPPER_PUBLIC_BASE_URL to it.")
+
+
 def _first_admin(env: Env) -> str:
     """On an empty database, create admin@localhost with a random password and return it."""
     from web.auth import hash_password
@@ -130,6 +140,7 @@ def web(env: Env) -> None:
     from web import create_app
 
     s = env.settings
+    logs.configure(s.log_format)
     serve(create_app(s, env.redis_url()), host=s.host, port=s.port, threads=8, clear_untrusted_proxy_headers=True)
 
 
@@ -140,6 +151,35 @@ def web(env: Env) -> None:
 def worker(env: Env, queue_names: tuple[str, ...], burst: bool) -> None:
     """Run a worker for QUEUE_NAMES (default: ingest transcribe render publish)."""
     run_worker(env.settings, env.redis_url(), queue_names, burst=burst)
+
+
+@main.command("record")
+@click.argument("source_id", type=int)
+@pass_env
+def record_cmd(env: Env, source_id: int) -> None:
+    """Record one live source until its stream ends or it is stopped (Ctrl-C stops it too)."""
+    from workers import context
+    from workers.recorder import record
+
+    ctx = context.configure(env.settings, env.redis_url())
+    click.echo(f"Live source {source_id}: {record(ctx, source_id)}.")
+
+
+@main.command("recorders")
+@pass_env
+def recorders_cmd(env: Env) -> None:
+    """Run a recorder for every active live source, starting and stopping them as the team does."""
+    from workers import context
+    from workers.recorder import run_recorders
+
+    logs.configure(env.settings.log_format)
+    ctx = context.configure(env.settings, env.redis_url())
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        run_recorders(ctx, stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        pass
 
 
 @main.group()
@@ -164,14 +204,19 @@ def users() -> None:
 @click.argument("email")
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(ROLES), default="volunteer")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None,
+              help="The password. Visible in the process list and shell history: prefer --password-stdin in scripts.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (kept out of the process list).")
 @click.option("--token", is_flag=True, help="Also create an API token and print it.")
 @pass_env
-def users_create(env: Env, email: str, name: str, role: str, password: str, token: bool) -> None:
-    """Create a user."""
+def users_create(env: Env, email: str, name: str, role: str, password: str | None, password_stdin: bool,
+                 token: bool) -> None:
+    """Create a user. Without --password or --password-stdin it asks for the password on a terminal."""
     from clipper.models import ApiToken
     from web.auth import hash_password
 
+    password = _password(password, password_stdin)
     with env.sessions()() as session:
         email = email.strip().lower()
         if session.scalar(select(User).where(User.email == email)):
@@ -187,6 +232,21 @@ def users_create(env: Env, email: str, name: str, role: str, password: str, toke
     click.echo(f"Created {role} {email}.")
     if secret:
         click.echo(f"API token: {secret}")
+
+
+def _password(given: str | None, from_stdin: bool) -> str:
+    if given is not None and from_stdin:
+        raise click.UsageError("Give the password with --password or --password-stdin, not both.")
+    if from_stdin:
+        given = sys.stdin.readline().rstrip("\r\n")
+    elif given is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("No terminal to ask for the password on: pipe it in with --password-stdin "
+                                   "(e.g. `printf '%s\\n' \"$PASSWORD\" | clipper users create ... --password-stdin`).")
+        given = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not given:
+        raise click.UsageError("The password is empty: give the user a password.")
+    return given
 
 
 @main.command()

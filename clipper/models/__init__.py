@@ -6,6 +6,7 @@ from clipper.models.channel import POST_STATUSES, Channel, Post
 from clipper.models.clip import CLIP_STATUSES, PRESETS, RENDER_STATUSES, Clip, Render
 from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
+from clipper.models.live import Alert, AlertHit, LiveSegment, LiveSource
 from clipper.models.people import LoginAttempt, Person, SavedSearch
 from clipper.models.recording import RECORDING_STATUSES, Recording, Segment, Word
 from clipper.models.speaker import RecordingSpeaker, Voice
@@ -16,6 +17,6 @@ __all__ = [
     "Base", "utcnow", "User", "ApiToken", "ROLES", "Recording", "Segment", "Word", "RECORDING_STATUSES",
     "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES",
     "Event", "Upload", "GlossaryTerm",
-    "Person", "SavedSearch", "LoginAttempt", "Branding",
+    "Person", "SavedSearch", "LoginAttempt", "Branding", "LiveSource", "LiveSegment", "Alert", "AlertHit",
     "RecordingSpeaker", "Voice",
 ]

@@ -24,7 +24,9 @@ MATRIX: dict[str, str] = {
     "health.healthz": "public",
     "files.serve": "public",  # signed URLs: the signature is the permission
     "static": "public",
+    "favicon.icon": "public",  # the site's icon, nothing private
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
+    "metrics.scrape": "public",  # checks its own access: CLIPPER_METRICS_TOKEN, an admin, or loopback
     # any logged-in user
     "pages.index": "volunteer",
     "pages.logout": "volunteer",
@@ -35,6 +37,10 @@ MATRIX: dict[str, str] = {
     "search_pages.delete": "volunteer",
     "clip_lists.all_clips": "volunteer",
     "clip_lists.mine": "volunteer",
+    "clip_lists.delete": "volunteer",  # own draft or rejected clips only (checked in the view)
+    "clip_lists.api_delete": "volunteer",  # the same, for scripts
+    "recording_details.edit": "volunteer",  # who added it, social leads and admins (checked in the view)
+    "recording_details.save": "volunteer",
     "recording_page.page": "volunteer",
     "recording_page.words": "volunteer",
     "recording_page.recording_clips": "volunteer",
@@ -62,13 +68,28 @@ MATRIX: dict[str, str] = {
     "tus.status": "volunteer",
     "tus.append": "volunteer",
     "tus.terminate": "volunteer",
+    "live.page": "volunteer",
+    "live.list_sources": "volunteer",
+    "alerts.page": "volunteer",
+    "alerts.create": "volunteer",
+    "alerts.delete": "volunteer",  # the owner's (or an admin's); anyone else gets 404
+    "alerts.hits": "volunteer",  # hits of the caller's own alerts only
     # social leads
     "review.queue": "social_lead",
     "review.decide": "social_lead",
     "review.approve": "social_lead",
     "review.reject": "social_lead",
+    "audit.log": "social_lead",
+    "live.create": "social_lead",
+    "live.start": "social_lead",
+    "live.stop": "social_lead",
     # admins
     "admin.home": "admin",
+    "recording_details.confirm_delete": "admin",
+    "recording_details.delete": "admin",
+    "system.page": "admin",
+    "system.retry": "admin",
+    "system.delete": "admin",
     "branding.edit": "admin",
     "branding.save": "admin",
     "branding.preview": "admin",

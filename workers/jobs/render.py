@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rq import get_current_job
 from sqlalchemy.orm import Session
 
 from clipper.clips import get_clip
@@ -42,6 +43,7 @@ def render_clip(clip_id: int) -> str:
         for row in rows:
             row.status, row.error, row.progress = "rendering", "", 0.0
         session.commit()
+        job_progress(0.0)
         work = ctx.workdir(f"render-{clip_id}")
         try:
             with outcome_on_rows(session, rows):
@@ -76,6 +78,7 @@ def render_clip(clip_id: int) -> str:
                     row.srt_key, row.vtt_key, row.poster_key = srt, vtt, poster
                     row.status, row.progress, row.error, row.finished_at = "done", 1.0, "", utcnow()
                     session.commit()
+                job_progress(1.0)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return ",".join(f"{r.preset}:{r.status}" for r in rows)
@@ -85,6 +88,8 @@ def preview_clip(clip_id: int) -> str:
     """A rough cut (keyframes, no captions, no re-encode) at the link the full render will replace."""
     ctx = current()
     with ctx.sessions() as session:
+        if session.get(Clip, clip_id) is None:
+            return "deleted"  # the volunteer deleted the draft before its preview was made: nothing to do
         clip = get_clip(session, clip_id)
         row = render_rows(session, clip)[0]
         if row.status in ("done", "rendering"):
@@ -93,14 +98,21 @@ def preview_clip(clip_id: int) -> str:
         try:
             with outcome_on_rows(session, [row]):
                 source = fetch_original(ctx, clip, work)
-                out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
-                key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
-                                   content_type="video/mp4", cache_control=VIDEO_CACHE)
-                session.refresh(row)
-                if row.status not in ("done", "rendering"):
-                    row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
-                    row.size, row.sha256 = out.stat().st_size, sha256_file(out)
-                    session.commit()
+                # A save while this job runs is not queued again (one job per clip): cut again until the
+                # preview matches the clip as it is now, so the reviewer never watches an older cut.
+                for _ in range(3):
+                    cut = (clip.start, clip.end)
+                    out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
+                    key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
+                                       content_type="video/mp4", cache_control=VIDEO_CACHE)
+                    session.refresh(row)
+                    if row.status not in ("done", "rendering"):
+                        row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
+                        row.size, row.sha256 = out.stat().st_size, sha256_file(out)
+                        session.commit()
+                    session.refresh(clip)
+                    if (clip.start, clip.end) == cut or row.status in ("done", "rendering"):
+                        break
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return row.status
@@ -144,6 +156,7 @@ def _fail(session: Session, rows: list[Render], message: str) -> None:
 
 
 def rows_progress(session: Session, rows: list[Render], *, high: float = 1.0):  # type: ignore[no-untyped-def]
+    """Progress on the render rows and in ``job.meta`` (what ``GET /api/v1/jobs/<id>`` reports), once a second."""
     last = [0.0]
 
     def report(fraction: float) -> None:
@@ -151,11 +164,20 @@ def rows_progress(session: Session, rows: list[Render], *, high: float = 1.0):  
         if now - last[0] < 1.0 and fraction < 1.0:
             return
         last[0] = now
+        value = round(min(1.0, fraction) * high, 4)
         for row in rows:
-            row.progress = round(min(1.0, fraction) * high, 4)
+            row.progress = value
         session.commit()
+        job_progress(value)
 
     return report
+
+
+def job_progress(value: float) -> None:
+    job = get_current_job()
+    if job is not None:
+        job.meta["progress"] = value
+        job.save_meta()
 
 
 def fetch_original(ctx: Context, clip: Clip, work: Path) -> Source:

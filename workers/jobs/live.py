@@ -1,0 +1,163 @@
+"""Transcribing a live recording as its segments arrive, and finishing it when the stream ends.
+
+Each stored segment queues ``transcribe_live``; one run at a time per recording (a Redis lock)
+transcribes everything stored after the recording's checkpoint. Words near the live edge are not
+trusted yet: the checkpoint stops at the last segment ending ``EDGE_GUARD`` seconds before the
+audio does, and the next run reads on from there with the new segment, so a word cut by a segment
+seam is heard whole, once. When the stream has ended, ``final=True`` takes the rest and makes the
+joined recording the original, so it renders and plays like any other.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clipper import glossary
+from clipper.errors import ClipperError
+from clipper.live import alerts
+from clipper.models import LiveSegment, Recording, Segment
+from clipper.recordings import get_recording
+from clipper.speech import decode_audio, load_backend
+from clipper.speech.audio import read_pcm
+from clipper.speech.chunks import Chunk
+from clipper.speech.store import append_chunk
+from workers import queues
+from workers.context import Context, current
+from workers.jobs.alerts import deliver_alert
+from workers.jobs.common import outcome_on
+from workers.jobs.transcribe import speech_options
+
+EDGE_GUARD = 2.0  # seconds before the end of the audio where words are not final yet
+MAX_PENDING = 120.0  # speech this long without a pause is taken anyway, to keep up with the air
+LOCK_SECONDS = 30  # renewed after each stretch; a killed worker's lock lapses this soon
+MAX_RUN = 3  # segments per stretch: each stretch commits, so a crash loses at most this much work
+INLINE_DELIVERY_TIMEOUT = 3.0  # seconds a slow webhook may hold up the transcript before a job takes over
+
+
+def transcribe_live(recording_id: int, final: bool = False) -> str:
+    ctx = current()
+    with ctx.redis.lock(f"clipper:live-transcribe:{recording_id}", timeout=LOCK_SECONDS,
+                        blocking_timeout=LOCK_SECONDS * 4) as lock:
+        with ctx.sessions() as session:
+            recording = get_recording(session, recording_id)
+            work = ctx.workdir(f"live-{recording_id}")
+            try:
+                with outcome_on(session, recording, failed_status=recording.status):
+                    while _transcribe_stretch(ctx, session, recording, work, final=final):
+                        lock.reacquire()
+                    if final:
+                        _finish(ctx, session, recording, work)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            return recording.status
+
+
+def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, work: Path, *, final: bool) -> bool:
+    """Transcribe the stored, gapless run of segments after the checkpoint; False when nothing is left."""
+    pending = session.scalars(select(LiveSegment).where(
+        LiveSegment.recording_id == recording.id, LiveSegment.status == "stored").order_by(LiveSegment.idx)).all()
+    pending = [s for s in pending if s.end > recording.transcribed_until + 0.01]
+    if not pending:
+        return False
+    run = [pending[0]]
+    for seg in pending[1:MAX_RUN]:
+        if seg.gap_before > 0 or abs(seg.start - run[-1].end) > 0.05:
+            break  # audio after a gap is read on its own, so its words keep their true times
+        run.append(seg)
+    start = max(recording.transcribed_until, run[0].start)
+    end = run[-1].end
+    if not final and len(run) == len(pending) and end - start < EDGE_GUARD * 2:
+        return False  # too little new audio past the checkpoint: wait for the next segment
+    try:
+        pcm = decode_audio(_join(ctx, run, work / "joined.ts"), work / "audio.pcm",
+                           timeout=ctx.settings.ffmpeg_timeout, start=start - run[0].start)
+    except ClipperError:
+        if _set_aside_bad_segments(ctx, session, run, work):
+            return True
+        raise  # the run fails as a whole, not one segment: let RQ retry the job
+    terms = tuple(e.term for e in glossary.list_terms(session))
+    backend = load_backend(speech_options(ctx.settings, terms))
+    result = backend.transcribe_array(read_pcm(pcm), None, offset=start)
+    at_edge = not final and len(run) == len(pending)  # more audio will follow this run
+    segments = result.segments
+    if at_edge:
+        cut = end - EDGE_GUARD
+        kept = tuple(s for s in segments if s.words and s.words[-1].end <= cut)
+        if kept:
+            until = kept[-1].words[-1].end
+        elif not any(s.words for s in segments):
+            until = cut  # silence or music up to the edge
+        elif end - start > MAX_PENDING:
+            kept, until = tuple(s for s in segments if s.words), end
+        else:
+            return False  # one sentence still running into the edge: hear it whole next time
+        segments = kept
+    else:
+        until = end
+    before = session.scalar(select(func.coalesce(func.max(Segment.idx), -1)).where(Segment.recording_id == recording.id))
+    append_chunk(session, recording, Chunk(index=recording.transcribed_chunks, start=round(start, 3),
+                                           end=round(until, 3), segments=segments))
+    for seg in run:
+        if seg.end <= until + 0.01:
+            seg.status = "transcribed"
+    new = session.scalars(select(Segment).where(Segment.recording_id == recording.id, Segment.idx > before)
+                          .order_by(Segment.idx)).all()
+    fired = alerts.fire(session, recording, new)
+    session.commit()  # words, checkpoint and alert hits together: a rerun after a crash starts here
+    for hit in fired:
+        if hit.webhook:
+            _deliver_now(ctx, hit.hit_id)
+    return not at_edge
+
+
+def _deliver_now(ctx: Context, hit_id: int) -> None:
+    """Send the alert from here, seconds after the words were stored; a failure is retried by a job."""
+    try:
+        deliver_alert(hit_id, timeout=INLINE_DELIVERY_TIMEOUT)
+    except Exception:  # the webhook is slow or down: the publish queue retries it with back-off
+        queues.enqueue_alert_delivery(ctx.redis, hit_id)
+
+
+def _join(ctx: Context, segments: list[LiveSegment], dest: Path) -> Path:
+    """MPEG-TS segments joined by concatenation (the format is made for it)."""
+    with dest.open("wb") as out:
+        for seg in segments:
+            with ctx.store.open(seg.storage_key) as fh:
+                shutil.copyfileobj(fh, out)
+    return dest
+
+
+def _set_aside_bad_segments(ctx: Context, session: Session, run: list[LiveSegment], work: Path) -> bool:
+    """A run that would not decode: mark the segments that are not media failed (their time becomes a
+    hole in the transcript, said on the segment) so the rest is transcribed; False when none is bad."""
+    bad = 0
+    for seg in run:
+        try:
+            decode_audio(_join(ctx, [seg], work / "one.ts"), work / "one.pcm", timeout=ctx.settings.ffmpeg_timeout)
+        except ClipperError as exc:
+            seg.status, seg.error = "failed", f"This part of the stream was not media we can read: {exc.message}"[:2000]
+            bad += 1
+    if bad:
+        session.commit()
+    return bool(bad)
+
+
+def _finish(ctx: Context, session: Session, recording: Recording, work: Path) -> None:
+    """The stream ended: the segments joined become the original, and the recording is ready."""
+    segments = list(session.scalars(select(LiveSegment).where(
+        LiveSegment.recording_id == recording.id, LiveSegment.status != "failed").order_by(LiveSegment.idx)))
+    if not segments:
+        recording.fail("The stream ended before anything was recorded.")
+        session.commit()
+        return
+    joined = _join(ctx, segments, work / "original.ts")
+    key = f"recordings/{recording.id}/original.ts"
+    ctx.store.put_file(key, joined)
+    recording.original_key, recording.duration = key, segments[-1].end
+    recording.status, recording.progress = "ready", 1.0
+    session.commit()
+    queues.enqueue_proxy(ctx.redis, recording.id)
