@@ -18,7 +18,7 @@ import numpy as np
 
 from clipper.speech.audio import SAMPLE_RATE
 from clipper.speech.spans import Span, speech_spans
-from clipper.speech.words import suspect
+from clipper.speech.words import snap_to_speech, suspect
 from clipper.transcript import Segment
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,14 @@ def recognise(decode: Decode, audio: np.ndarray, *, offset: float = 0.0, vad: bo
         a, b = _samples(span.start, duration), _samples(span.end, duration)
         if b - a < SAMPLE_RATE // 10:
             continue
+        speech = [(offset + x, offset + y) for x, y in span.speech]
         for seg in decode(audio[a:b], offset + a / SAMPLE_RATE):
             if suspect(seg, max_word=max_word, max_gap=max_gap):
                 rechecks += 1
-                out += _again(decode, audio, seg, offset=offset, duration=duration)
+                found = _again(decode, audio, seg, offset=offset, duration=duration)
             else:
-                out.append(seg)
+                found = [seg]
+            out += [snap_to_speech(s, speech) for s in found]
         if on_progress and duration:
             on_progress(min(1.0, span.end / duration))
     if on_progress:

@@ -42,7 +42,8 @@ def diarize(audio: np.ndarray, segments: tuple[Segment, ...], offset: float, kno
     words = [w for s in segments for w in s.words]
     if not words:
         return segments, known
-    runs = _runs(words)
+    firsts = {id(s.words[0]) for s in segments if s.words}
+    runs = _runs(words, firsts)
     clips = [audio[_at(r[0].start - offset):_at(r[-1].end - offset)] for r in runs]
     from clipper.speech.voices import embed_many
 
@@ -60,15 +61,20 @@ def diarize(audio: np.ndarray, segments: tuple[Segment, ...], offset: float, kno
     for c, centroid in enumerate(centroids):
         weight = float(seconds[[usable[j] for j in np.where(cluster == c)[0]]].sum())
         labels_of_cluster.append(_match(voices, centroid, weight, threshold))
-    run_label = []
+    run_label = [labels_of_cluster[cluster[usable.index(i)]] if i in usable else "" for i in range(len(runs))]
+    # A short run that follows on without a pause (cut off only by RUN_SECONDS) is the same speaker's;
+    # other short runs take the nearest voice: their embeddings alone are too noisy to found a voice.
     for i in range(len(runs)):
-        if i in usable:
-            run_label.append(labels_of_cluster[cluster[usable.index(i)]])
-        elif centroids:
-            sims = [float(emb[i] @ c) for c in centroids] if emb[i].any() else [0.0] * len(centroids)
-            run_label.append(labels_of_cluster[int(np.argmax(sims))] if emb[i].any() else "")
-        else:
-            run_label.append("")
+        if run_label[i]:
+            continue
+        if i and id(runs[i][0]) not in firsts and runs[i][0].start - runs[i - 1][-1].end < PAUSE \
+                and run_label[i - 1]:
+            run_label[i] = run_label[i - 1]
+        elif i + 1 < len(runs) and id(runs[i + 1][0]) not in firsts \
+                and runs[i + 1][0].start - runs[i][-1].end < PAUSE and run_label[i + 1]:
+            run_label[i] = run_label[i + 1]
+        elif centroids and emb[i].any():
+            run_label[i] = labels_of_cluster[int(np.argmax([float(emb[i] @ c) for c in centroids]))]
     _fill(run_label, voices)
     speaker_of = {id(w): run_label[i] for i, r in enumerate(runs) for w in r}
     return split_turns(segments, lambda w: speaker_of[id(w)]), voices
@@ -116,10 +122,13 @@ def split_turns(segments: tuple[Segment, ...], speaker_of) -> tuple[Segment, ...
     return tuple(out)
 
 
-def _runs(words: list[Word]) -> list[list[Word]]:
+def _runs(words: list[Word], firsts: set[int]) -> list[list[Word]]:
+    """Words cut into runs at pauses, at segment starts (``firsts``: Whisper's timings can hide the pause
+    between two sentences, its segments do not) and every ``RUN_SECONDS``."""
     runs: list[list[Word]] = []
     for w in words:
-        if runs and w.start - runs[-1][-1].end < PAUSE and w.end - runs[-1][0].start <= RUN_SECONDS:
+        if (runs and id(w) not in firsts and w.start - runs[-1][-1].end < PAUSE
+                and w.end - runs[-1][0].start <= RUN_SECONDS):
             runs[-1].append(w)
         else:
             runs.append([w])

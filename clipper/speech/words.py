@@ -72,6 +72,29 @@ def fix_zero_length(words: Sequence[Word]) -> tuple[Word, ...]:
     return tuple(out)
 
 
+def snap_to_speech(segment: Segment, speech: Sequence[tuple[float, float]]) -> Segment:
+    """``segment`` with word edges that fall in silence (between VAD ``speech`` regions, same times) moved
+    to the speech: Whisper often starts a sentence's first word where the last one ended, over the pause
+    between them (measured: a turn change placed 1 s early)."""
+    if not speech:
+        return segment
+
+    def inside(t: float) -> bool:
+        return any(a <= t <= b for a, b in speech)
+
+    words = []
+    for w in segment.words:
+        start, end = w.start, w.end
+        if not inside(start):
+            later = [a for a, _ in speech if start < a < end]
+            start = round(later[0], 3) if later else start
+        if not inside(end):
+            earlier = [b for _, b in speech if start < b < end]
+            end = round(earlier[-1], 3) if earlier else end
+        words.append(w if (start, end) == (w.start, w.end) else replace(w, start=start, end=end))
+    return segment_of(words, segment.text) if words else segment
+
+
 def suspect(segment: Segment, *, max_word: float, max_gap: float) -> bool:
     """A segment Whisper may have skipped words in: a word longer than anyone says one (the aligner
     stretched it over audio whose words were not written), or a silence between two of its words longer
