@@ -24,7 +24,7 @@ from functools import cache
 from clipper.errors import TranscriptionError
 from clipper.speech.audio import pcm_duration, read_pcm
 from clipper.speech.options import Backend
-from clipper.speech.spans import JOIN_GAP, Span, on_frame, speech_spans
+from clipper.speech.spans import JOIN_GAP, LEAD, Span, on_frame, speech_spans
 from clipper.speech.words import suspect
 from clipper.transcript import Segment
 
@@ -68,7 +68,9 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
                 reached[0] = max(reached[0], min(1.0, (offset + pos + fraction * window) / total))
                 on_progress(reached[0])
 
-        spans = speech_spans(audio) if backend.options.vad else None
+        lead = read_pcm(pcm_path, max(0.0, pos - LEAD), min(pos, LEAD)) if pos > 0 else None
+        spans = speech_spans(audio, lead) if backend.options.vad else None
+        del lead
         cut = window if last or spans is None else _cut(spans, window)
         if cut is not None and cut < window:
             spans = [s for s in spans or [] if s.end <= cut]

@@ -31,6 +31,7 @@ SPAN_SECONDS = 28.0
 # spans alone already bring the WER down; so none, but the knob stays for other models.
 PAD = 0.0
 JOIN_GAP = 5.0  # a shorter silence stays inside a span; a longer one is skipped
+LEAD = 4.0  # seconds of audio before a window the VAD hears first (a whole number of frames: 125)
 FRAME = 512  # silero's frame, in samples: windows start on a frame so their VAD frames match a whole pass
 
 
@@ -74,9 +75,19 @@ def padded(spans: list[Span], duration: float, pad: float = PAD) -> list[Span]:
     return out
 
 
-def speech_spans(audio: np.ndarray) -> list[Span]:
-    """The spans to decode in ``audio``: VAD regions, grouped, padded."""
-    return padded(group(speech_regions(audio)), len(audio) / SAMPLE_RATE)
+def speech_spans(audio: np.ndarray, lead: np.ndarray | None = None) -> list[Span]:
+    """The spans to decode in ``audio``: VAD regions, grouped, padded. ``lead``: the audio just before
+    ``audio`` (a whole number of VAD frames), heard first so the VAD's state at ``audio``'s start is
+    close to what a pass over the whole recording has there."""
+    if lead is None or not len(lead):
+        return padded(group(speech_regions(audio)), len(audio) / SAMPLE_RATE)
+    shift = len(lead) / SAMPLE_RATE
+    regions = []
+    for r in speech_regions(np.concatenate([lead, audio])):
+        if r.end - shift > 0:
+            start, end = max(0.0, r.start - shift), r.end - shift
+            regions.append(Span(start, end, ((start, end),)))
+    return padded(group(regions), len(audio) / SAMPLE_RATE)
 
 
 def on_frame(seconds: float) -> float:
