@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-AREAS = ("speech", "search", "render", "desk", "scale", "live")
+AREAS = ("speech", "search", "render", "desk", "scale", "live", "posting")
 
 
 def main(argv: list[str]) -> int:

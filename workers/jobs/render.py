@@ -23,6 +23,7 @@ from clipper.errors import ClipperError, RenderError, StorageError
 from clipper.models import Branding, Clip, Render, utcnow
 from clipper.probe import probe
 from clipper.render import Encoder, Loudness, Source, build_plan, options_from, render, rough_preview, write_sidecars
+from clipper.render.speaker import speaker_for
 from storage import ObjectStore
 from workers.context import Context, current
 from workers.jobs.common import INTERNAL_ERROR
@@ -50,10 +51,12 @@ def render_clip(clip_id: int) -> str:
                 source = fetch_original(ctx, clip, work)
                 record = session.get(Branding, 1)
                 logo = fetch_logo(ctx.store, record.logo_key, work) if record and record.logo_key else None
+                speaker = speaker_for(session, clip.speaker, clip.speaker_role)  # role from the People page
+                photo = fetch_photo(ctx.store, speaker.photo_key, work) if not source.has_video else None
                 plan = build_plan(
                     source, start=clip.start, end=clip.end, presets=[r.preset for r in rows],
-                    words=clip.caption_words or [], title=clip.title, speaker=clip.speaker,
-                    speaker_role=clip.speaker_role, crop_x=clip.crop_x,
+                    words=clip.caption_words or [], title=clip.title, speaker=speaker.name,
+                    speaker_role=speaker.role, crop_x=clip.crop_x, photo=photo,
                     branding=options_from(record, logo_path=logo, default_font=s.caption_font),
                     loudness=Loudness(s.render_loudness_lufs, s.render_true_peak),
                     encoder=Encoder(s.render_x264_preset, s.render_crf), timeout=s.ffmpeg_timeout,
@@ -197,6 +200,13 @@ def fetch_logo(store: ObjectStore, key: str, work: Path) -> Path:
         raise RenderError("The logo file is missing from storage: upload it again on the Branding page, "
                           "or remove the logo.")
     return store.get_file(key, work / "logo.png")
+
+
+def fetch_photo(store: ObjectStore, key: str, work: Path) -> Path | None:
+    """The speaker's photo for an audiogram; a missing one falls back to the background colour."""
+    if not key or not store.exists(key):
+        return None
+    return store.get_file(key, work / ("photo." + key.rsplit(".", 1)[-1]))
 
 
 def public_url(store: ObjectStore, key: str) -> str:

@@ -1,7 +1,7 @@
 """speakers: word pieces, speaker turns and names, enrolled voices, and how often the speech guard fired.
 
 Revision ID: 0015
-Revises: 0016 (id 0015 is this branch's assigned one; it follows main's newest, 0016)
+Revises: 0012 (id 0015 is this branch's assigned one; it follows main's newest, 0012)
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0016"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
