@@ -62,6 +62,11 @@ class Settings:
     render_crf: int = _setting(21, "libx264 CRF for renders (lower: better and bigger).")
     render_x264_preset: str = _setting("veryfast", "libx264 preset for renders (speed against size).")
     timezone: str = _setting("Europe/London", "The team's time zone, for times shown in the UI.")
+    gallery_title: str = _setting("Clips", "Name of the public gallery, shown to supporters and in link previews and feeds.")
+    gallery_cache_seconds: int = _setting(10, "Public pages (gallery, clip pages, feeds) are kept rendered in memory and may be cached by browsers and a CDN for this many seconds; a withdrawal reaches every web process within this time (0: render every request).")
+    web_server: str = _setting("gunicorn", "Web server for `clipper up` and `clipper web`: `gunicorn` (gthread workers; Linux/macOS) or `waitress`.")
+    web_processes: int = _setting(2, "gunicorn worker processes (each serves `CLIPPER_WEB_THREADS` requests at once).")
+    web_threads: int = _setting(16, "Threads per web process (waitress: threads in all).")
     url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch even when they resolve to private or loopback addresses. Off by default; for tests and a newsroom's own capture server.")
 
     @classmethod

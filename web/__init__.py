@@ -47,9 +47,10 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, db, errors, files, health
+    from web import api, auth, db, errors, files, health, page_cache
 
     db.init_app(app)
+    page_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for module in (health, files, api):
@@ -67,7 +68,12 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         api_transcripts,
         branding,
         clip_lists,
+        embed,
+        feeds,
+        gallery,
         pages,
+        public_media,
+        publishing,
         recording_page,
         recordings,
         review,
@@ -76,4 +82,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding]
+            review, branding, publishing, gallery, public_media, embed, feeds]

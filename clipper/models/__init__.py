@@ -7,6 +7,7 @@ from clipper.models.clip import CLIP_STATUSES, PRESETS, RENDER_STATUSES, Clip, R
 from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
 from clipper.models.people import LoginAttempt, Person, SavedSearch
+from clipper.models.publication import COUNT_KINDS, Publication, PublicCount
 from clipper.models.recording import RECORDING_STATUSES, Recording, Segment, Word
 from clipper.models.upload import Upload
 from clipper.models.user import ROLES, ApiToken, User
@@ -15,5 +16,5 @@ __all__ = [
     "Base", "utcnow", "User", "ApiToken", "ROLES", "Recording", "Segment", "Word", "RECORDING_STATUSES",
     "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES",
     "Event", "Upload", "GlossaryTerm",
-    "Person", "SavedSearch", "LoginAttempt", "Branding",
+    "Person", "SavedSearch", "LoginAttempt", "Branding", "Publication", "PublicCount", "COUNT_KINDS",
 ]

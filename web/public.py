@@ -1,0 +1,118 @@
+"""What the public blueprints (gallery, clip media, embed, feeds) share.
+
+- no cookie: public views and templates never touch the session, ``current_user`` or CSRF tokens;
+- headers: a strict Content-Security-Policy (our own scripts and styles only; no framing except the
+  embed page), ``nosniff`` and a referrer policy;
+- caching: pages come from the in-memory page cache with ETag, Last-Modified and a Cache-Control
+  a CDN can honour;
+- links: absolute URLs are built on ``CLIPPER_PUBLIC_BASE_URL``, never on the request's Host header
+  (a cached page must not carry a link an attacker's Host header chose);
+- errors: 404/410 pages of their own (the desk's error page would start a session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from web.db import settings
+from web.page_cache import page_cache
+
+EMBED_ATTR = "_clipper_embeddable"
+MESSAGES = {
+    404: "There is no clip here. It may have been mistyped, or it was never published.",
+    410: "This clip has been withdrawn by the campaign and is no longer available.",
+    400: "That request is not valid.",
+    405: "That method is not allowed here.",
+}
+
+
+def embeddable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The one kind of page other sites may put in a frame."""
+    setattr(view, EMBED_ATTR, True)
+    return view
+
+
+def public_blueprint(name: str) -> Blueprint:
+    bp = Blueprint(name, __name__)
+    bp.after_request(_headers)
+    bp.register_error_handler(HTTPException, _error)
+    bp.app_context_processor(lambda: {"gallery_title": settings().gallery_title})
+    return bp
+
+
+def media_origins() -> str:
+    """Where media may come from besides us: the S3 bucket or CDN that redirects point at."""
+    s = settings()
+    origins = []
+    for url in (s.s3_public_base_url, s.s3_endpoint_url):
+        parsed = urlparse(url)
+        if parsed.scheme in ("http", "https") and parsed.netloc:
+            origins.append(f"{parsed.scheme}://{parsed.netloc}")
+    if s.storage_url.startswith("s3://") and not s.s3_endpoint_url:
+        origins.append("https://*.amazonaws.com")
+    return " ".join(origins)
+
+
+def _csp(frame_ancestors: str) -> str:
+    media = media_origins()
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' {media}; media-src 'self' {media} blob:; connect-src 'self' {media}; "
+            f"form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}").replace("  ", " ")
+
+
+def _headers(response: Response) -> Response:
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    framed = bool(getattr(view, EMBED_ATTR, False))
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = _csp("*" if framed else "'none'")
+    if not framed:
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+def _error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    message = exc.description if status == 400 and exc.description else MESSAGES.get(status, "Something went wrong.")
+    if request.path.startswith("/oembed"):
+        return jsonify(error=message), status
+    response = Response(render_template("public/error.html", status=status, message=message), status)
+    response.headers["Cache-Control"] = cache_control()
+    return response
+
+
+def absolute(endpoint: str, **values: Any) -> str:
+    return settings().public_base_url.rstrip("/") + url_for(endpoint, **values)
+
+
+def cache_control() -> str:
+    seconds = settings().gallery_cache_seconds
+    return f"public, max-age={seconds}, s-maxage={seconds}" if seconds > 0 else "no-cache"
+
+
+def cached(render: Callable[[], tuple[str | bytes, int, datetime | None]], mimetype: str = "text/html") -> Response:
+    """The page for this URL from the cache, or rendered now; conditional (304) either way."""
+    cache = page_cache()
+    key = request.full_path
+    page = cache.get(key)
+    if page is None:
+        body, status, modified = render()
+        data = body.encode() if isinstance(body, str) else body
+        page = cache.put(key, data, status, mimetype, modified)
+    response = Response(page.body, page.status, mimetype=page.mimetype)
+    response.headers["Cache-Control"] = cache_control()
+    if page.status == 200:
+        response.set_etag(page.etag)
+        if page.last_modified is not None:
+            response.last_modified = page.last_modified
+        response.make_conditional(request)
+    return response
