@@ -12,13 +12,13 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import abort, render_template, request
+from flask import abort, request
 from markupsafe import escape
 
 from web.auth import public
 from web.db import settings
 from web.gallery import links, published
-from web.public import cached, embeddable, public_blueprint
+from web.public import cached, embeddable, public_blueprint, render
 
 bp = public_blueprint("embed")
 MAX_SIDE = 8192
@@ -29,11 +29,11 @@ DEFAULT_WIDTH = 360
 @public
 @embeddable
 def embed(slug: str) -> Any:
-    def render() -> tuple[str, int, Any]:
+    def page() -> tuple[str, int, Any]:
         pub = published(slug)
-        return render_template("public/embed.html", pub=pub, **links(pub)), 200, pub.updated_at
+        return render("public/embed.html", pub=pub, **links(pub)), 200, pub.updated_at
 
-    return cached(render)
+    return cached(page)
 
 
 @bp.get("/oembed")
@@ -47,7 +47,7 @@ def oembed() -> Any:
     slug = _slug_of(request.args.get("url", ""))
     max_width, max_height = _size("maxwidth"), _size("maxheight")
 
-    def render() -> tuple[str, int, Any]:
+    def answer() -> tuple[str, int, Any]:
         pub = published(slug)
         found = links(pub)
         width, height = pub.share_width or pub.main["width"], pub.share_height or pub.main["height"]
@@ -67,7 +67,7 @@ def oembed() -> Any:
                         thumbnail_height=pub.image_height)
         return json.dumps(body), 200, pub.updated_at
 
-    return cached(render, mimetype="application/json")
+    return cached(answer, mimetype="application/json")
 
 
 def _slug_of(url: str) -> str:

@@ -11,13 +11,13 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, request
 
 from clipper import gallery
 from clipper.models import Publication
 from web.auth import public
 from web.db import session, settings
-from web.public import absolute, cached, public_blueprint
+from web.public import absolute, cached, public_blueprint, render
 
 bp = public_blueprint("gallery")
 
@@ -34,7 +34,7 @@ def _gallery_page() -> tuple[str, int, Any]:
     found = gallery.search(db, query, settings().timezone)
     _, modified = gallery.version(db)
     feed_args = {k: v for k, v in (("tag", query.tag), ("speaker", query.speaker)) if v}
-    html = render_template("public/gallery.html", found=found, query=query, speakers=gallery.speakers(db),
+    html = render("public/gallery.html", found=found, query=query, speakers=gallery.speakers(db),
                            tags=gallery.tags(db), feed_url=absolute("feeds.atom", **feed_args),
                            filters={k: v for k, v in request.args.items() if k != "page" and v})
     return html, 200, modified
@@ -63,7 +63,7 @@ def clip(slug: str) -> Any:
 
 def _clip_page(slug: str) -> tuple[str, int, Any]:
     pub = published(slug)
-    return render_template("public/clip.html", pub=pub, **links(pub)), 200, pub.updated_at
+    return render("public/clip.html", pub=pub, **links(pub)), 200, pub.updated_at
 
 
 def published(slug: str) -> Publication:

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from web.db import settings
@@ -40,10 +41,28 @@ def embeddable(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def public_blueprint(name: str) -> Blueprint:
     bp = Blueprint(name, __name__)
+    bp.record_once(lambda state: setattr(state.app, "session_interface", SessionInterface()))
+    bp.before_request(lambda: setattr(g, "clipper_public", True))
     bp.after_request(_headers)
     bp.register_error_handler(HTTPException, _error)
-    bp.app_context_processor(lambda: {"gallery_title": settings().gallery_title})
     return bp
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Never saves the session on a public page (or a static file), and so never adds ``Vary: Cookie``: Flask-Login
+    looks at the session after every request, and that alone would keep a CDN from caching."""
+
+    def save_session(self, app: Any, session: Any, response: Response) -> None:
+        if g.get("clipper_public") or request.endpoint == "static":  # static files hold nothing private
+            return
+        super().save_session(app, session, response)
+
+
+def render(template: str, **context: Any) -> str:
+    """A template rendered without Flask's context processors: they read the session (Flask adds
+    ``session`` to every template's context, Flask-Login ``current_user``), which marks the response
+    ``Vary: Cookie`` and keeps a CDN from caching it. Public pages are the same for everyone."""
+    return current_app.jinja_env.get_template(template).render(gallery_title=settings().gallery_title, **context)
 
 
 def media_origins() -> str:
@@ -67,8 +86,6 @@ def _csp(frame_ancestors: str) -> str:
 
 
 def _headers(response: Response) -> Response:
-    from flask import current_app
-
     view = current_app.view_functions.get(request.endpoint or "")
     framed = bool(getattr(view, EMBED_ATTR, False))
     if "Content-Security-Policy" not in response.headers:
@@ -85,7 +102,7 @@ def _error(exc: HTTPException) -> Any:
     message = exc.description if status == 400 and exc.description else MESSAGES.get(status, "Something went wrong.")
     if request.path.startswith("/oembed"):
         return jsonify(error=message), status
-    response = Response(render_template("public/error.html", status=status, message=message), status)
+    response = Response(render("public/error.html", status=status, message=message), status)
     response.headers["Cache-Control"] = cache_control()
     return response
 
@@ -99,13 +116,13 @@ def cache_control() -> str:
     return f"public, max-age={seconds}, s-maxage={seconds}" if seconds > 0 else "no-cache"
 
 
-def cached(render: Callable[[], tuple[str | bytes, int, datetime | None]], mimetype: str = "text/html") -> Response:
+def cached(make: Callable[[], tuple[str | bytes, int, datetime | None]], mimetype: str = "text/html") -> Response:
     """The page for this URL from the cache, or rendered now; conditional (304) either way."""
     cache = page_cache()
     key = request.full_path
     page = cache.get(key)
     if page is None:
-        body, status, modified = render()
+        body, status, modified = make()
         data = body.encode() if isinstance(body, str) else body
         page = cache.put(key, data, status, mimetype, modified)
     response = Response(page.body, page.status, mimetype=page.mimetype)
