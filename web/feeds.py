@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from flask import request
 
@@ -21,6 +22,24 @@ from web.public import absolute, cached, public_blueprint
 
 bp = public_blueprint("feeds")
 FEED_SIZE = 50
+
+
+class _Feed(BaseExtension):
+    """Nothing at feed level; feedgen wants a feed class beside the entry one."""
+
+
+class _AtomLinks(BaseEntryExtension):
+    """feedgen 1.0.0 writes an Atom entry's links without rel, type and length (a shadowed variable in
+    ``FeedEntry.atom_entry``), which turns the enclosure into a second alternate link: put them back."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_atom(self, entry: Any) -> Any:
+        links = [e for e in entry if str(e.tag).rsplit("}", 1)[-1] == "link"]
+        for element, attrs in zip(links, self.links, strict=False):
+            element.attrib.update(attrs)
+        return entry
 
 
 @bp.get("/feeds/clips.atom")
@@ -45,6 +64,7 @@ def _feed(kind: str) -> tuple[bytes, int, Any]:
     title = settings().gallery_title + "".join(f" · {v}" for v in args.values())
     fg = FeedGenerator()
     fg.load_extension("media")
+    fg.register_extension("atomlinks", _Feed, _AtomLinks, atom=True, rss=False)
     self_url = absolute(f"feeds.{kind}", **args)
     fg.id(self_url)
     fg.title(title)
@@ -68,6 +88,8 @@ def _feed(kind: str) -> tuple[bytes, int, Any]:
         for tag_name in pub.tags:
             entry.category(term=str(tag_name))
         entry.enclosure(urls["video_url"], str(main["size"]), "video/mp4")
+        entry.atomlinks.links = [{"rel": "alternate", "type": "text/html"},
+                                 {"rel": "enclosure", "type": "video/mp4", "length": str(main["size"])}]
         entry.media.content(url=urls["video_url"], fileSize=str(main["size"]), type="video/mp4", medium="video",
                             duration=str(int(round(pub.duration))), width=str(main["width"]),
                             height=str(main["height"]))
