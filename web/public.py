@@ -49,12 +49,14 @@ def public_blueprint(name: str) -> Blueprint:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Never saves the session on a public page (or a static file), and so never adds ``Vary: Cookie``: Flask-Login
+    """Never saves the session on a public page, a static file or a visitor's 404, and so never adds ``Vary: Cookie``: Flask-Login
     looks at the session after every request, and that alone would keep a CDN from caching."""
 
     def save_session(self, app: Any, session: Any, response: Response) -> None:
         if g.get("clipper_public") or request.endpoint == "static":  # static files hold nothing private
             return
+        if response.status_code == 404 and not session.get("_user_id"):
+            return  # a visitor's mistyped link or /favicon.ico must not start a session either
         super().save_session(app, session, response)
 
 
