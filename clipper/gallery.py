@@ -205,10 +205,12 @@ def speakers(session: Session) -> list[str]:
 
 
 def tags(session: Session) -> list[str]:
-    found: set[str] = set()
+    """Tags in use, one spelling per tag (the filter ignores case)."""
+    found: dict[str, str] = {}
     for row in session.scalars(select(Publication.tags).where(Publication.status == "published")):
-        found.update(str(t) for t in row or [])
-    return sorted(found, key=str.lower)
+        for tag in row or []:
+            found[str(tag).lower()] = min(found.get(str(tag).lower(), str(tag)), str(tag))
+    return sorted(found.values(), key=str.lower)
 
 
 def version(session: Session) -> tuple[int, datetime | None]:
