@@ -48,7 +48,7 @@ def publish_when_ready(ctx: Context, session: Session, clip: Clip, results: Sequ
         log.warning("clip %s: no share copy: %s", clip.id, exc.message)
         events.record(session, "clip.share_copy_failed", clip, error=exc.message)
         share = None
-    pub = gallery.publish(session, clip, share, keys)
+    pub = gallery.publish(session, clip, share, keys, user_id=clip.approved_by_id)  # on their approval
     session.commit()
     if withdrawn and visibility.hides_by_moving(ctx.store):
         # A re-render of a withdrawn clip wrote public objects again: take them back out.
