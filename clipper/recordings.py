@@ -37,6 +37,15 @@ def original_key(recording_id: int, ext: str) -> str:
     return f"recordings/{recording_id}/original.{ext}"
 
 
+def upload_pieces_prefix(upload_id: str) -> str:
+    """Where the pieces of a resumable upload wait (one per request), until ingest joins them."""
+    return f"uploads/{upload_id}/"
+
+
+def upload_piece_key(upload_id: str, offset: int) -> str:
+    return f"{upload_pieces_prefix(upload_id)}{offset:015d}"  # zero-padded: keys sort in byte order
+
+
 def upload_key(recording_id: int) -> str:
     """Where an upload waits, unprobed and private, until the ingest job has checked it."""
     return f"recordings/{recording_id}/upload"

@@ -67,6 +67,8 @@ class Settings:
     web_server: str = _setting("gunicorn", "Web server for `clipper up` and `clipper web`: `gunicorn` (gthread workers; Linux/macOS) or `waitress`.")
     web_processes: int = _setting(2, "gunicorn worker processes (each serves `CLIPPER_WEB_THREADS` requests at once).")
     web_threads: int = _setting(16, "Threads per web process (waitress: threads in all).")
+    log_format: str = _setting("text", "Log lines as `text` or `json` (one object per line, with the request and job ids).")
+    metrics_token: str = _setting("", "Bearer token Prometheus sends to read `/metrics`. Empty: only admins and requests from this machine (loopback) may read it.")
     url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated hosts that URL ingest may fetch even when they resolve to private or loopback addresses. Off by default; for tests and a newsroom's own capture server.")
 
     @classmethod

@@ -47,13 +47,14 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, db, errors, files, health, page_cache
+    from web import api, auth, db, errors, files, health, metrics, page_cache
 
     db.init_app(app)
+    metrics.init_app(app)
     page_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for module in (health, files, api):
+    for module in (health, metrics, files, api):
         app.register_blueprint(module.bp)
     for module in _area_blueprints():
         app.register_blueprint(module.bp)
@@ -78,8 +79,9 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         recordings,
         review,
         search_pages,
+        system,
         tus,
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, publishing, gallery, public_media, embed, feeds]
+            review, branding, system, publishing, gallery, public_media, embed, feeds]

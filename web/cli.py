@@ -22,7 +22,7 @@ from clipper.models import ROLES, Clip, Recording, User
 from clipper.settings import Settings
 from clipper.urls import AddressPolicy, check_url
 from web import ensure_secret_key
-from workers import queues
+from workers import logs, queues
 from workers.redis import EmbeddedRedis, connect, redis_url
 from workers.worker import run_worker
 
@@ -127,6 +127,7 @@ def web(env: Env) -> None:
     """Run the web app (gunicorn with gthread workers, or waitress: CLIPPER_WEB_SERVER)."""
     from web.server import serve
 
+    logs.configure(env.settings.log_format)
     serve(env.settings, env.redis_url())
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import redis
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from clipper.errors import ClipperError
@@ -15,10 +19,23 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+log = logging.getLogger(__name__)
+RETRY_AFTER = "5"  # seconds: long enough for a database or Redis restart to finish
+
+
 def _respond(status: int, message: str) -> Any:
     if _wants_json():
         return jsonify(error=message), status
     return render_template("error.html", status=status, message=message), status
+
+
+def _unavailable(message: str) -> Any:
+    """503 without the site's layout: the layout asks who is logged in, which needs the database."""
+    if _wants_json():
+        return jsonify(error=message), 503, {"Retry-After": RETRY_AFTER}
+    page = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Unavailable · Clipper</title>"
+            f"<h1>Clipper is unavailable for a moment</h1><p>{escape(message)}</p></html>")
+    return page, 503, {"Retry-After": RETRY_AFTER, "Content-Type": "text/html; charset=utf-8"}
 
 
 def init_app(app: Flask) -> None:
@@ -27,6 +44,20 @@ def init_app(app: Flask) -> None:
         if not exc.expected:
             raise exc
         return _respond(exc.status, exc.message)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError) -> Any:
+        # A dropped connection (the database restarting, a failover) is a passing outage: say so and let
+        # the client retry; the pool throws the dead connection away (pool_pre_ping checks the next one).
+        if not (exc.connection_invalidated or type(exc.orig).__name__ in {"OperationalError", "InterfaceError"}):
+            raise exc
+        log.warning("database unavailable: %s", exc.orig)
+        return _unavailable("The database is not answering right now. Try again in a moment.")
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    def redis_error(exc: redis.exceptions.ConnectionError) -> Any:
+        log.warning("redis unavailable: %s", exc)
+        return _unavailable("The job queue (Redis) is not answering right now. Try again in a moment.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:

@@ -2,8 +2,9 @@
 
 A client creates an upload with its total size (``POST``, ``Upload-Length``), sends bytes in one or
 more ``PATCH`` requests from ``Upload-Offset``, and after a dropped connection asks where to carry
-on (``HEAD``). Bytes go straight to a partial file on disk; sizes are checked from the headers
-before any body is read. When the last byte arrives the file becomes a recording's upload (a new
+on (``HEAD``). Each PATCH's bytes become one piece in object storage (``uploads/<id>/<offset>``),
+so consecutive PATCHes may reach different web processes on different hosts; sizes are checked
+from the headers before any body is read. When the last byte arrives the pieces become a recording's upload (a new
 recording, or the one named by ``recording_id`` in the metadata) and ingest is queued - which
 probes the content to decide what it is; the file name is kept only as a label.
 See https://tus.io/protocols/resumable-upload.
@@ -13,6 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +34,7 @@ from clipper.errors import InvalidInput
 from clipper.models import Recording, Upload, utcnow
 from web.auth import public
 from web.db import redis_conn, session, settings, store
-from web.uploads import Busy, append_body, locked_part, too_large
+from web.uploads import append_body, too_large
 from workers import queues
 
 bp = Blueprint("tus", __name__, url_prefix="/api/v1/uploads")
@@ -37,6 +43,7 @@ EXTENSIONS = "creation,termination,expiration"
 # An unfinished upload is kept this long after its last byte arrived, then removed with its partial file.
 EXPIRES_AFTER = timedelta(days=7)
 OFFSET_TYPE = "application/offset+octet-stream"
+LOCK_SECONDS = 3600  # a PATCH holds the upload this long at most (a dead web process's lock lapses)
 
 
 @bp.after_request
@@ -74,9 +81,6 @@ def create() -> Any:
     db = session()
     db.add(upload)
     db.commit()
-    part = _part(upload)
-    part.parent.mkdir(parents=True, exist_ok=True)
-    part.touch(mode=0o600)
     if length == 0:
         _finish(upload)  # an empty file: ingest tells the volunteer so
     location = url_for("tus.status", upload_id=upload.id, _external=False)
@@ -103,17 +107,11 @@ def append(upload_id: str) -> Any:
     remaining = upload.length - upload.offset
     if request.content_length is not None and request.content_length > remaining:
         too_large(upload.length)  # refused before reading the body
-    db = session()
-
-    def checkpoint(written: int) -> None:
-        upload.offset, upload.updated_at = offset + written, utcnow()
-        db.commit()
-
-    try:
-        with locked_part(_part(upload)) as fh:
-            append_body(fh, offset, remaining, request.stream, checkpoint)
-    except Busy:
-        abort(423, description="Another request is still sending this upload; try again in a moment.")
+    with _sending(upload):
+        session().refresh(upload)  # another host may have taken bytes since we looked
+        if offset != upload.offset:
+            abort(409, description=f"The upload is at byte {upload.offset}, not {offset}: ask with HEAD and resume from there.")
+        _receive_piece(upload, offset, remaining)
     if upload.offset == upload.length:
         _finish(upload)
     elif request.content_length is None and request.stream.read(1):
@@ -134,12 +132,12 @@ def _finish(upload: Upload) -> None:
     """The last byte arrived: hand the file to a recording and queue its ingest."""
     db = session()
     recording = _target_recording(upload)
-    store().put_file(recording_service.upload_key(recording.id), _part(upload))
+    if upload.length == 0:
+        store().put_bytes(recording_service.upload_key(recording.id), b"")  # ingest says the file is empty
     upload.recording_id, upload.completed_at = recording.id, utcnow()
     recording.status, recording.error = "queued", ""
     events.record(db, "recording.uploaded", recording, user_id=upload.user_id, resumable=True, size=upload.length)
     db.commit()
-    _part(upload).unlink(missing_ok=True)
     queues.enqueue_ingest(redis_conn(), recording.id)
 
 
@@ -186,14 +184,45 @@ def _sweep_expired() -> None:
 
 
 def _remove(upload: Upload) -> None:
-    _part(upload).unlink(missing_ok=True)
+    for key in store().keys(recording_service.upload_pieces_prefix(upload.id)):
+        store().delete(key)
     db = session()
     db.delete(upload)
     db.commit()
 
 
-def _part(upload: Upload) -> Path:
-    return Path(settings().data_dir) / "uploads" / f"{upload.id}.part"
+@contextmanager
+def _sending(upload: Upload) -> Iterator[None]:
+    """One request at a time per upload, across every web process (a lock in the shared Redis)."""
+    key, token = f"clipper:tus:{upload.id}", secrets.token_hex(8)
+    if not redis_conn().set(key, token, nx=True, ex=LOCK_SECONDS):
+        abort(423, description="Another request is still sending this upload; try again in a moment.")
+    try:
+        yield
+    finally:
+        if redis_conn().get(key) == token.encode():
+            redis_conn().delete(key)
+
+
+def _receive_piece(upload: Upload, offset: int, remaining: int) -> None:
+    """Stream the body to a scratch file, then keep what arrived as one piece in object storage.
+
+    The piece is stored and the offset moved even when the client hangs up mid-body, so it resumes
+    from there - on this web process or any other, since nothing stays on this host's disk.
+    """
+    scratch = Path(settings().data_dir) / "incoming"
+    scratch.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=scratch, prefix="tus-")
+    arrived = [0]
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            append_body(fh, 0, remaining, request.stream, lambda n: arrived.__setitem__(0, n))
+    finally:
+        if arrived[0]:
+            store().put_file(recording_service.upload_piece_key(upload.id, offset), name)
+            upload.offset, upload.updated_at = offset + arrived[0], utcnow()
+            session().commit()
+        os.unlink(name)
 
 
 def _progress_headers(upload: Upload) -> dict[str, str]:

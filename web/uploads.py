@@ -7,11 +7,9 @@ halfway, so the client can resume from there.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,26 +43,6 @@ def receive_file(field: str, dest_dir: Path, limit: int) -> Path | None:
         os.unlink(name)
         raise
     return Path(name)
-
-
-class Busy(Exception):
-    """Another request is writing to the same partial file."""
-
-
-@contextmanager
-def locked_part(path: Path) -> Iterator[BinaryIO]:
-    """The partial file opened for writing, under an exclusive lock (``Busy`` when another holds it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fh = os.fdopen(fd, "r+b")
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(str(path)) from None
-        yield fh
-    finally:
-        fh.close()  # closing releases the lock
 
 
 def append_body(fh: BinaryIO, offset: int, limit: int, stream: BinaryIO,

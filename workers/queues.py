@@ -13,6 +13,8 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from workers import logs
+
 INGEST, TRANSCRIBE, RENDER, PUBLISH = "ingest", "transcribe", "render", "publish"
 QUEUES = (INGEST, TRANSCRIBE, RENDER, PUBLISH)
 
@@ -48,9 +50,10 @@ def enqueue(conn: redis.Redis, kind: JobKind, job_id: str, *args: object, **kwar
         pass
     queue = Queue(kind.queue, connection=conn)
     retry = Retry(max=kind.retries, interval=kind.retry_interval) if kind.retries else None
+    meta = {"request_id": logs.request_id.get()} if logs.request_id.get() else None  # followed into the worker's logs
     return queue.enqueue_call(
         kind.func, args=args, kwargs=kwargs, job_id=job_id, timeout=kind.timeout,
-        result_ttl=kind.result_ttl, failure_ttl=kind.failure_ttl, retry=retry,
+        result_ttl=kind.result_ttl, failure_ttl=kind.failure_ttl, retry=retry, meta=meta,
     )
 
 

@@ -34,6 +34,7 @@ MATRIX: dict[str, str] = {
     "embed.oembed": "public",
     "feeds.atom": "public",
     "feeds.rss": "public",
+    "metrics.scrape": "public",  # checks its own access: CLIPPER_METRICS_TOKEN, an admin, or loopback
     # any logged-in user
     "pages.index": "volunteer",
     "pages.logout": "volunteer",
@@ -79,6 +80,9 @@ MATRIX: dict[str, str] = {
     "publishing.republish": "social_lead",
     # admins
     "admin.home": "admin",
+    "system.page": "admin",
+    "system.retry": "admin",
+    "system.delete": "admin",
     "branding.edit": "admin",
     "branding.save": "admin",
     "branding.preview": "admin",
