@@ -12,7 +12,11 @@ from clipper.models import PRESETS, Clip, Recording, Word
 
 
 def check_range(recording: Recording, start: float, end: float, max_seconds: float) -> None:
-    if recording.status != "ready":
+    if recording.status == "live":  # still on air: anything already transcribed can be clipped
+        if end > recording.transcribed_until + 0.001:
+            raise InvalidInput(f"The live transcript reaches {recording.transcribed_until:.1f} s so far; "
+                               "mark a clip that ends before that, or wait a few seconds.")
+    elif recording.status != "ready":
         raise InvalidInput("This recording is not ready yet: wait until its transcript is done, then mark the clip.")
     if start < 0:
         raise InvalidInput("The clip cannot start before the recording does (in point below 0 s).")

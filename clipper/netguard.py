@@ -124,7 +124,7 @@ class _GuardedUrllibRH(ydl_urllib.UrllibRH):  # type: ignore[misc]
         """Open a socket to ``host``, trying each address it resolved to, refusing the ones not allowed."""
 
         def guarded(ip_addr: tuple[Any, ...], timeout: Any, source_address: Any) -> Any:
-            self.guard.refuse_if(lambda: self.guard.policy.check_address(host, ip_addr[4][0]))
+            self.guard.refuse_if(lambda: self.guard.policy.check_address(host, ip_addr[4][0], ip_addr[4][1]))
             return _socket_connect(ip_addr, timeout, source_address)
 
         return create_connection(address, timeout, source_address, _create_socket_func=guarded)

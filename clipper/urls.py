@@ -3,8 +3,11 @@
 ``check_url(url, policy)`` is called by the API before a recording is created and again by the
 ingest job; ``AddressPolicy.check_address`` is called for every connection yt-dlp opens (redirects,
 HLS/DASH fragments), so a name that resolves to a public address at check time and to 127.0.0.1 a
-second later is still refused. Hosts named in ``allowed_hosts`` (the ``url_allowed_hosts`` setting:
+second later is still refused. Entries of ``allowed_hosts`` (the ``url_allowed_hosts`` setting:
 tests, a newsroom's own capture server) may resolve to private or loopback addresses; nothing else may.
+An entry names a host AND its port - ``capture.local:8080`` - because a redirect to another port of
+an allowed host (its Redis, its admin panel) must not be followed; a bare ``host`` means the default
+web ports (80, 443) only, and ``host:*`` any port (for tests with servers on random ports).
 """
 
 from __future__ import annotations
@@ -32,23 +35,34 @@ class UrlRefused(InvalidInput):
     """A link URL ingest will not fetch; the message says why, for a volunteer."""
 
 
+DEFAULT_PORTS = frozenset({80, 443})
+ANY_PORT = "*"
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
-    """Hosts (lower case, as written in the URL) that may resolve to non-public addresses."""
+    """``host[:port]`` entries (host as written in the URL) that may resolve to non-public addresses."""
 
     allowed_hosts: tuple[str, ...] = ()
 
-    def allows_any_address(self, host: str) -> bool:
-        return _normal_host(host) in {_normal_host(h) for h in self.allowed_hosts}
+    def allows_any_address(self, host: str, port: int) -> bool:
+        wanted = _normal_host(host)
+        for entry in self.allowed_hosts:
+            entry_host, ports = _allowance(entry)
+            if entry_host == wanted and (ports is None or port in ports):
+                return True
+        return False
 
-    def check_address(self, host: str, address: str) -> None:
-        """Raise ``UrlRefused`` unless ``host`` may be reached at ``address`` (an IP string)."""
-        if self.allows_any_address(host):
+    def check_address(self, host: str, address: str, port: int) -> None:
+        """Raise ``UrlRefused`` unless ``host`` may be reached at ``address`` (an IP string) on ``port``."""
+        if self.allows_any_address(host, port):
             return
         ip = parse_ip(address)
         reason = refused_reason(ip)
         if reason:
             shown = host if _normal_host(host) == _normal_host(str(ip)) else f"{host} ({ip})"
+            if any(_allowance(entry)[0] == _normal_host(host) for entry in self.allowed_hosts):
+                shown = f"{shown} on port {port}, which is not among the allowed ports of that host"
             raise UrlRefused(f"Clipper does not fetch links to {reason}: {shown}. Use a link to a public website.")
 
 
@@ -63,8 +77,9 @@ def check_url(url: str, policy: AddressPolicy | None = None, *, resolve: bool = 
     if resolve:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        for address in resolve_host(host, parts.port or (443 if parts.scheme == "https" else 80)):
-            policy.check_address(host, address)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        for address in resolve_host(host, port):
+            policy.check_address(host, address, port)
     return url
 
 
@@ -143,6 +158,22 @@ def _nat64(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip in ipaddress.ip_network("64:ff9b::/96"):
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
+
+
+def _allowance(entry: str) -> tuple[str, frozenset[int] | None]:
+    """``(host, ports)`` of one allowed-hosts entry; ports None means any (``host:*``)."""
+    entry = entry.strip()
+    host, port = entry, ""
+    if entry.startswith("["):  # [::1]:8080
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif entry.count(":") == 1:  # host:8080 (a bare IPv6 address has several colons)
+        host, _, port = entry.partition(":")
+    if port == ANY_PORT:
+        return _normal_host(host), None
+    if port.isdigit():
+        return _normal_host(host), frozenset({int(port)})
+    return _normal_host(host), DEFAULT_PORTS
 
 
 def _normal_host(host: str) -> str:

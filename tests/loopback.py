@@ -65,6 +65,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         targets = {"/redirect-to-loopback": f"http://127.0.0.1:{self.server_info.port}/video.mp4",
                    "/redirect-to-metadata": "http://169.254.169.254/latest/meta-data/",
                    "/redirect-to-file": "file:///etc/passwd"}
+        if self.path.startswith("/redirect-to-port/"):  # /redirect-to-port/<port>/<path>: same host, other port
+            port, _, rest = self.path.removeprefix("/redirect-to-port/").partition("/")
+            targets[self.path] = f"http://127.0.0.1:{port}/{rest}"
         if self.path in targets:
             self.send_response(302)
             self.send_header("Location", targets[self.path])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -32,25 +33,32 @@ def ensure_secret_key(settings: Settings) -> Settings:
 def create_app(settings: Settings | None = None, redis_url: str | None = None) -> Flask:
     settings = ensure_secret_key(settings or Settings.from_env(os.environ))
     app = Flask(__name__)
+    https = settings.public_base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         CLIPPER=settings,
         REDIS_URL=redis_url if redis_url is not None else settings.redis_url,
-        MAX_CONTENT_LENGTH=None,  # uploads stream to disk and check their own cap
+        MAX_CONTENT_LENGTH=None,  # per route: web.body_caps
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=https,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.session_days),
         WTF_CSRF_TIME_LIMIT=None,
     )
     engine = make_engine(settings.database_url)
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
 
-    from web import api, auth, db, errors, files, health, metrics, page_cache
+    from web import api, auth, body_caps, db, errors, files, health, login_limits, metrics, page_cache, security
 
     db.init_app(app)
-    metrics.init_app(app)
+    metrics.init_app(app)  # first: times and ids every request, the refused ones too
+    body_caps.init_app(app)  # before anything that may read a body
+    security.init_app(app)
+    login_limits.init_app(app)
     page_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -65,6 +73,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     """The UI areas. Each lives in its own module with a ``bp``; add new ones here."""
     from web import (
         admin,
+        alerts,
         api_search,
         api_transcripts,
         branding,
@@ -72,6 +81,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         embed,
         feeds,
         gallery,
+        live,
         pages,
         public_media,
         publishing,
@@ -84,4 +94,4 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, publishing, gallery, public_media, embed, feeds]
+            review, branding, system, live, alerts, publishing, gallery, public_media, embed, feeds]

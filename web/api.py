@@ -15,8 +15,9 @@ from clipper.errors import InvalidInput
 from clipper.models import Clip, Recording
 from clipper.urls import AddressPolicy, check_url
 from web import serialize
+from web.body_caps import body_cap
 from web.db import redis_conn, session, settings, store
-from web.uploads import receive_file
+from web.uploads import MULTIPART_SLACK, receive_file
 from workers import queues
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,6 +39,7 @@ def list_recordings() -> Any:
 
 
 @bp.post("/recordings")
+@body_cap(lambda s: s.max_upload_bytes + MULTIPART_SLACK, mimetypes=("multipart/form-data",))
 def create_recording() -> Any:
     s = settings()
     if not request.mimetype.startswith("multipart/"):

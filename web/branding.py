@@ -16,6 +16,7 @@ from clipper.render import options_from
 from clipper.render.branding import CAPTION_POSITIONS, LOGO_POSITIONS
 from clipper.render.preview import STILL_SIZES, style_still
 from web.auth import role_required
+from web.body_caps import body_cap
 from web.db import session, settings, store
 
 bp = Blueprint("branding", __name__, url_prefix="/admin/branding")
@@ -32,6 +33,7 @@ def edit() -> Any:
 
 
 @bp.post("/")
+@body_cap(lambda s: MAX_LOGO_BYTES + 256 * 1024, mimetypes=("multipart/form-data",))  # the logo and the form
 @role_required("admin")
 def save() -> Any:
     b, form = Branding.current(session()), request.form

@@ -140,6 +140,35 @@ def worker(env: Env, queue_names: tuple[str, ...], burst: bool) -> None:
     run_worker(env.settings, env.redis_url(), queue_names, burst=burst)
 
 
+@main.command("record")
+@click.argument("source_id", type=int)
+@pass_env
+def record_cmd(env: Env, source_id: int) -> None:
+    """Record one live source until its stream ends or it is stopped (Ctrl-C stops it too)."""
+    from workers import context
+    from workers.recorder import record
+
+    ctx = context.configure(env.settings, env.redis_url())
+    click.echo(f"Live source {source_id}: {record(ctx, source_id)}.")
+
+
+@main.command("recorders")
+@pass_env
+def recorders_cmd(env: Env) -> None:
+    """Run a recorder for every active live source, starting and stopping them as the team does."""
+    from workers import context
+    from workers.recorder import run_recorders
+
+    logs.configure(env.settings.log_format)
+    ctx = context.configure(env.settings, env.redis_url())
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        run_recorders(ctx, stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        pass
+
+
 @main.group()
 def db() -> None:
     """Database commands."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,8 +14,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
 from clipper.models import Clip, LoginAttempt, Recording, User, utcnow
-from web.auth import authenticate, hash_password, log_in, public
+from web.auth import authenticate, end_sessions, hash_password, log_in, public
 from web.db import session, settings
+from web.login_limits import limit_failed_logins
 
 bp = Blueprint("pages", __name__)
 # The login page needs its stylesheet before anyone is logged in; static files hold nothing private.
@@ -27,9 +29,19 @@ MIN_PASSWORD = 10
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.index")
+    """``target`` when it is a path on this site; the home page for anything else.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so ``/%09/evil.example``
+    and ``/%5Cevil.example`` lead off-site; they also drop spaces around it. Such targets are refused
+    outright, not cleaned up.
+    """
+    home = url_for("pages.index")
+    if not target or target != target.strip() or any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return home
+    return target
 
 
 def _attempt_key(email: str) -> str:
@@ -51,6 +63,7 @@ def _record_failure(key: str) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limit_failed_logins
 def login() -> Any:
     if request.method == "POST":
         email = request.form.get("email", "")
@@ -77,6 +90,8 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    end_sessions(current_user.user)  # every device, and any copy of the cookies
+    session().commit()
     logout_user()
     return redirect(url_for("pages.login"))
 

@@ -33,6 +33,7 @@ from clipper import recordings as recording_service
 from clipper.errors import InvalidInput
 from clipper.models import Recording, Upload, utcnow
 from web.auth import public
+from web.body_caps import body_cap
 from web.db import redis_conn, session, settings, store
 from web.uploads import append_body, too_large
 from workers import queues
@@ -95,6 +96,7 @@ def status(upload_id: str) -> Any:
 
 
 @bp.route("/<upload_id>", methods=["PATCH"])
+@body_cap(lambda s: s.max_upload_chunk_bytes)
 def append(upload_id: str) -> Any:
     upload = _own(upload_id)
     if request.mimetype != OFFSET_TYPE:

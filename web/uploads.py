@@ -16,6 +16,7 @@ from typing import BinaryIO
 from flask import abort, request
 
 CHUNK = 1024 * 1024
+MULTIPART_SLACK = 64 * 1024  # the form's other fields and boundaries around an uploaded file
 
 
 def too_large(limit: int) -> None:
@@ -24,7 +25,7 @@ def too_large(limit: int) -> None:
 
 def receive_file(field: str, dest_dir: Path, limit: int) -> Path | None:
     """Save the multipart file ``field`` under ``dest_dir``; None when the request has no such file."""
-    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+    if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
         too_large(limit)  # refused before reading the body
     upload = request.files.get(field)
     if upload is None:

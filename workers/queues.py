@@ -35,6 +35,11 @@ TRANSCRIBE_RECORDING = JobKind(TRANSCRIBE, "workers.jobs.transcribe_recording", 
 RENDER_CLIP = JobKind(RENDER, "workers.jobs.render_clip", timeout=3600, retries=2)
 # A rough preview (stream copy, seconds) the full render later replaces at the same link.
 PREVIEW_CLIP = JobKind(RENDER, "workers.jobs.render.preview_clip", timeout=600, retries=1)
+# A live recording: each stored segment queues a run that transcribes what is new (one at a time per
+# recording); the last one, when the stream has ended, also makes the joined segments the original.
+TRANSCRIBE_LIVE = JobKind(TRANSCRIBE, "workers.jobs.live.transcribe_live", timeout=3600, retries=2, retry_interval=10)
+# A matched alert sent to its webhook (the payload carries the hit id, so a retried delivery can be deduped).
+DELIVER_ALERT = JobKind(PUBLISH, "workers.jobs.alerts.deliver_alert", timeout=60, retries=3, retry_interval=5)
 # The browser proxy runs beside transcription (ingest queue); it never changes the recording's status.
 MAKE_PROXY = JobKind(INGEST, "workers.jobs.proxy.make_proxy", timeout=3 * 3600, retries=1)
 
@@ -71,6 +76,18 @@ def enqueue_proxy(conn: redis.Redis, recording_id: int) -> Job:
 
 def enqueue_render(conn: redis.Redis, clip_id: int) -> Job:
     return enqueue(conn, RENDER_CLIP, f"render-clip-{clip_id}", clip_id)
+
+
+def enqueue_live_transcription(conn: redis.Redis, recording_id: int, segment: int) -> Job:
+    return enqueue(conn, TRANSCRIBE_LIVE, f"live-transcribe-{recording_id}-{segment}", recording_id)
+
+
+def enqueue_live_finish(conn: redis.Redis, recording_id: int) -> Job:
+    return enqueue(conn, TRANSCRIBE_LIVE, f"live-finish-{recording_id}", recording_id, final=True)
+
+
+def enqueue_alert_delivery(conn: redis.Redis, hit_id: int) -> Job:
+    return enqueue(conn, DELIVER_ALERT, f"alert-hit-{hit_id}", hit_id)
 
 
 def enqueue_preview(conn: redis.Redis, clip_id: int) -> Job:

@@ -6,6 +6,7 @@ from clipper.models.channel import POST_STATUSES, Channel, Post
 from clipper.models.clip import CLIP_STATUSES, PRESETS, RENDER_STATUSES, Clip, Render
 from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
+from clipper.models.live import Alert, AlertHit, LiveSegment, LiveSource
 from clipper.models.people import LoginAttempt, Person, SavedSearch
 from clipper.models.publication import COUNT_KINDS, Publication, PublicCount
 from clipper.models.recording import RECORDING_STATUSES, Recording, Segment, Word
@@ -16,5 +17,6 @@ __all__ = [
     "Base", "utcnow", "User", "ApiToken", "ROLES", "Recording", "Segment", "Word", "RECORDING_STATUSES",
     "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES",
     "Event", "Upload", "GlossaryTerm",
-    "Person", "SavedSearch", "LoginAttempt", "Branding", "Publication", "PublicCount", "COUNT_KINDS",
+    "Person", "SavedSearch", "LoginAttempt", "Branding", "LiveSource", "LiveSegment", "Alert", "AlertHit",
+    "Publication", "PublicCount", "COUNT_KINDS",
 ]

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clipper.models.base import Base, Timestamps
 
-RECORDING_STATUSES = ("queued", "ingesting", "transcribing", "ready", "failed", "cancelled")
+# live: still being recorded; its transcript grows as segments are stored.
+RECORDING_STATUSES = ("queued", "ingesting", "transcribing", "ready", "failed", "cancelled", "live")
 
 
 class Recording(Timestamps, Base):

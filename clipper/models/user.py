@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from clipper.models.base import Base, Timestamps, utcnow
 
@@ -23,6 +24,8 @@ class User(Timestamps, Base):
     role: Mapped[str] = mapped_column(String(20), default="volunteer")
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Every login carries the generation it was made in; raising it ends every session of the user.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -30,6 +33,20 @@ class User(Timestamps, Base):
         """Admins can do everything; social leads everything a volunteer can."""
         rank = {"volunteer": 0, "social_lead": 1, "admin": 2}
         return any(rank.get(self.role, -1) >= rank[r] for r in roles)
+
+
+# A change to any of these ends the user's sessions (browser cookies; API tokens are managed apart).
+SESSION_FIELDS = ("password_hash", "role", "active")
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_account_change(session: Session, _context: Any, _instances: Any) -> None:
+    """Whatever changes a password, role or active flag (admin page, reset link, CLI) ends the sessions."""
+    for obj in session.dirty:
+        if isinstance(obj, User):
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in SESSION_FIELDS):
+                obj.session_generation = (obj.session_generation or 0) + 1
 
 
 class ApiToken(Base):

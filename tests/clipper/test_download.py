@@ -13,7 +13,7 @@ from clipper.probe import probe
 from clipper.urls import UrlRefused
 from tests.loopback import Server, make_media, serve
 
-ALLOW = ("127.0.0.1",)
+ALLOW = ("127.0.0.1:*",)  # the loopback site runs on a random port
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +70,22 @@ def test_redirects_are_checked_before_connecting(server: Server, tmp_path: Path,
     # Only the name "localhost" is allowed, so the first hop connects and the redirect target does not.
     before = len(server.requests)
     with pytest.raises(UrlRefused, match=message):
-        download(server.url(path, host="localhost"), tmp_path / "dl", options(allowed_hosts=("localhost",)))
+        download(server.url(path, host="localhost"), tmp_path / "dl", options(allowed_hosts=("localhost:*",)))
     assert server.requests[before:] == [f"/{path}"]
     assert not list((tmp_path / "dl").iterdir())
+
+
+def test_a_redirect_to_another_port_of_an_allowed_host_is_refused(server: Server, tmp_path: Path) -> None:
+    """Only the capture server's own port is allowed; its redirect to another port of 127.0.0.1 is not followed."""
+    (tmp_path / "capture").mkdir()
+    with serve(tmp_path / "capture") as capture:
+        before = len(server.requests)
+        link = capture.url(f"redirect-to-port/{server.port}/video.mp4")
+        with pytest.raises(UrlRefused, match=f"127.0.0.1 on port {server.port}, which is not among the allowed"):
+            download(link, tmp_path / "dl", options(allowed_hosts=(f"127.0.0.1:{capture.port}",)))
+        assert capture.requests == [f"/redirect-to-port/{server.port}/video.mp4"]  # the allowed hop was made
+        assert server.requests[before:] == []  # the other port was never connected to
+        assert not list((tmp_path / "dl").iterdir())
 
 
 def test_a_live_stream_is_refused_before_any_segment(server: Server, tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_a_name_that_does_not_resolve_says_so() -> None:
 
 
 def test_allowed_hosts_may_be_private_and_only_they() -> None:
-    policy = AddressPolicy(("127.0.0.1", "LOCALHOST."))
+    policy = AddressPolicy(("127.0.0.1:6379", "LOCALHOST.:*"))
     assert check_url("http://127.0.0.1:6379/x", policy)
     assert check_url("http://localhost:8080/x", policy)
     with pytest.raises(UrlRefused, match="loopback"):
@@ -81,12 +81,28 @@ def test_allowed_hosts_may_be_private_and_only_they() -> None:
 
 def test_each_connection_is_checked_by_name_and_address() -> None:
     policy = AddressPolicy(("capture.newsroom.local",))
-    policy.check_address("capture.newsroom.local", "10.1.2.3")
-    policy.check_address("example.org", "93.184.216.34")
+    policy.check_address("capture.newsroom.local", "10.1.2.3", 443)
+    policy.check_address("example.org", "93.184.216.34", 443)
     with pytest.raises(UrlRefused, match=r"example.org \(127.0.0.1\)"):
-        policy.check_address("example.org", "127.0.0.1")  # a name that re-resolved to loopback (DNS rebinding)
+        policy.check_address("example.org", "127.0.0.1", 443)  # a name that re-resolved to loopback (DNS rebinding)
     with pytest.raises(UrlRefused, match="link-local"):
-        policy.check_address("example.org", "fe80::1%eth0")
+        policy.check_address("example.org", "fe80::1%eth0", 443)
+
+
+def test_an_allowance_is_for_a_host_and_its_port() -> None:
+    """An allowed capture server's other ports (its Redis, its admin panel) stay out of reach."""
+    policy = AddressPolicy(("capture.local:8080", "[fd00::5]:9000", "plain.local"))
+    policy.check_address("capture.local", "10.1.2.3", 8080)
+    policy.check_address("fd00::5", "fd00::5", 9000)
+    policy.check_address("plain.local", "10.1.2.4", 80)  # a bare host: the default web ports only
+    policy.check_address("plain.local", "10.1.2.4", 443)
+    for host, address, port in (("capture.local", "10.1.2.3", 6379), ("fd00::5", "fd00::5", 22),
+                                ("plain.local", "10.1.2.4", 8080)):
+        with pytest.raises(UrlRefused, match=f"on port {port}, which is not among the allowed ports"):
+            policy.check_address(host, address, port)
+    with pytest.raises(UrlRefused, match="loopback"):
+        check_url("http://127.0.0.1:6379/", AddressPolicy(("127.0.0.1:8080",)))
+    assert check_url("http://127.0.0.1:8080/v.mp4", AddressPolicy(("127.0.0.1:8080",)))
 
 
 def test_embedded_ipv4_is_judged_by_the_ipv4_address() -> None:

@@ -13,6 +13,7 @@ from clipper.recordings import save_transcript
 from clipper.transcript import Segment, Transcript
 from clipper.transcript import Word as TWord
 from tests.conftest import make_user
+from tests.web.forms import log_in
 
 SENTENCES = [("Anna Reed", "The minister said the new hospital will open next spring."),
              ("Anna Reed", "It will have four hundred beds."),
@@ -55,14 +56,8 @@ def _clip(client, auth, rec, first: int, last: int, **extra) -> dict:
 
 
 def test_page_shows_the_recording_and_never_runs_its_title(client, auth, recording, ctx) -> None:
-    _, secret = make_user(ctx, "page@example.org")
-    from clipper.models import User
-
-    with ctx.sessions() as db:
-        user = db.query(User).filter_by(email="page@example.org").one()
-    with client.session_transaction() as s:
-        s["_user_id"] = str(user.id)
-        s["_fresh"] = True
+    make_user(ctx, "page@example.org")
+    assert log_in(client, "page@example.org").status_code == 302
     resp = client.get(f"/recordings/{recording['id']}")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
@@ -182,13 +177,8 @@ def test_submitting_needs_a_title(client, auth, recording) -> None:
 
 
 def test_browser_sessions_need_the_csrf_token(client, recording, ctx) -> None:
-    from clipper.models import User
-
     make_user(ctx, "csrf@example.org")
-    with ctx.sessions() as db:
-        user = db.query(User).filter_by(email="csrf@example.org").one()
-    with client.session_transaction() as s:
-        s["_user_id"] = str(user.id)
+    assert log_in(client, "csrf@example.org").status_code == 302
     resp = client.post(f"/api/v1/recordings/{recording['id']}/clips", json={"start": 1.0, "end": 2.0})
     assert resp.status_code == 400 and "expired" in resp.json["error"]
 

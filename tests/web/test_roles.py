@@ -69,6 +69,12 @@ MATRIX: dict[str, str] = {
     "tus.status": "volunteer",
     "tus.append": "volunteer",
     "tus.terminate": "volunteer",
+    "live.page": "volunteer",
+    "live.list_sources": "volunteer",
+    "alerts.page": "volunteer",
+    "alerts.create": "volunteer",
+    "alerts.delete": "volunteer",  # the owner's (or an admin's); anyone else gets 404
+    "alerts.hits": "volunteer",  # hits of the caller's own alerts only
     # social leads
     "review.queue": "social_lead",
     "review.decide": "social_lead",
@@ -78,6 +84,9 @@ MATRIX: dict[str, str] = {
     "publishing.republish_form": "social_lead",
     "publishing.withdraw": "social_lead",
     "publishing.republish": "social_lead",
+    "live.create": "social_lead",
+    "live.start": "social_lead",
+    "live.stop": "social_lead",
     # admins
     "admin.home": "admin",
     "system.page": "admin",

@@ -15,7 +15,7 @@ from clipper.settings import Settings
 from tests.conftest import run_jobs
 from tests.loopback import Server, make_media, serve
 
-ALLOWED = ("127.0.0.1", "localhost")
+ALLOWED = ("127.0.0.1:*", "localhost:*")  # loopback servers on random ports
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_the_test_server_itself_is_refused_without_the_allowance(client, auth, s
     assert client.get("/api/v1/recordings", headers=auth).json["recordings"] == []
 
 
-@pytest.mark.parametrize("settings", [{"url_allowed_hosts": ("localhost",)}], indirect=True)
+@pytest.mark.parametrize("settings", [{"url_allowed_hosts": ("localhost:*",)}], indirect=True)
 @pytest.mark.parametrize(("path", "message"), [
     ("redirect-to-loopback", "loopback"),
     ("redirect-to-metadata", "cloud metadata"),
@@ -171,3 +171,33 @@ def test_cli_ingests_a_link_and_refuses_options(redis_url, ctx, site, settings) 
     with ctx.sessions() as session:
         (rec,) = session.query(Recording).all()
         assert (rec.source, rec.title, rec.status) == ("url", "From the CLI", "transcribing")
+
+
+def test_an_allowance_covers_one_port_and_not_a_redirect_to_another(redis_url, site, tmp_path, sqlite_url) -> None:
+    """A newsroom allows its capture server on one port; a link (or a redirect) to another port of the
+    same host - its Redis, its admin panel, here another web server - is refused with the reason."""
+    from tests.conftest import make_user
+    from web import create_app
+    from workers import context
+
+    (tmp_path / "capture").mkdir()
+    with serve(tmp_path / "capture") as capture:
+        settings = Settings.from_env({}, data_dir=tmp_path / "data", database_url=sqlite_url, secret_key="test-secret",
+                                     public_base_url="http://localhost",
+                                     url_allowed_hosts=(f"127.0.0.1:{capture.port}",))
+        ctx = context.configure(settings, redis_url)
+        client = create_app(settings, redis_url).test_client()
+        auth = {"Authorization": f"Bearer {make_user(ctx)[1]}"}
+        before = len(site.requests)
+
+        direct = add_link(client, auth, site.url("video.mp4"))
+        assert direct.status_code == 400
+        assert f"127.0.0.1 on port {site.port}, which is not among the allowed ports" in direct.json["error"]
+
+        redirected = add_link(client, auth, capture.url(f"redirect-to-port/{site.port}/video.mp4"))
+        assert redirected.status_code == 202, redirected.json  # the allowed port itself is fine
+        run_jobs(redis_url, ("ingest",))
+        rec = recording(client, auth, redirected.json["id"])
+        assert rec["status"] == "failed" and f"on port {site.port}" in rec["error"], rec
+        assert capture.requests == [f"/redirect-to-port/{site.port}/video.mp4"]
+        assert site.requests[before:] == []  # the other port was never fetched

@@ -1,0 +1,72 @@
+"""A live HLS stream on loopback: ffmpeg paces a generated broadcast in real time (``-re``) and writes
+a live playlist that a plain HTTP server serves. ``pause()`` answers 404 for a while (a stream that
+drops and returns)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args, outage: list[float], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.outage = outage
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:  # noqa: N802
+        if time.monotonic() < self.outage[0]:
+            self.send_error(404, "stream down")
+            return
+        super().do_GET()
+
+    def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+class LiveHLS:
+    def __init__(self, folder: Path, audio: Path, *, piece_seconds: float = 2.0) -> None:
+        self.folder, self.audio, self.piece_seconds = folder, audio, piece_seconds
+        folder.mkdir(parents=True, exist_ok=True)
+        self.outage = [0.0]
+        handler = functools.partial(_Handler, directory=str(folder), outage=self.outage)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.ffmpeg: subprocess.Popen | None = None  # type: ignore[type-arg]
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/live.m3u8"
+
+    def start(self) -> LiveHLS:
+        self.thread.start()
+        self.ffmpeg = subprocess.Popen([
+            "ffmpeg", "-v", "error", "-y", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+            "-re", "-i", str(self.audio), "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
+            "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", str(self.piece_seconds), "-hls_list_size", "6",
+            "-hls_flags", "delete_segments", str(self.folder / "live.m3u8")])
+        deadline = time.monotonic() + 30
+        while not (self.folder / "live.m3u8").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self
+
+    def pause(self, seconds: float) -> None:
+        self.outage[0] = time.monotonic() + seconds
+
+    def wait(self, timeout: float) -> None:
+        assert self.ffmpeg is not None
+        self.ffmpeg.wait(timeout)
+
+    def stop(self) -> None:
+        if self.ffmpeg is not None and self.ffmpeg.poll() is None:
+            self.ffmpeg.terminate()
+            self.ffmpeg.wait(10)
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,83 @@
+"""Live sources: social leads and admins add a broadcast's stream and start or stop its recorder;
+everyone on the team sees what is recording (the recording itself is an ordinary recording page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from clipper import events
+from clipper.errors import ClipperError
+from clipper.live import sources
+from clipper.models import LiveSource
+from clipper.urls import AddressPolicy
+from web.auth import role_required
+from web.db import session, settings
+
+bp = Blueprint("live", __name__)
+
+
+def _json(source: LiveSource) -> dict[str, Any]:
+    return {"id": source.id, "name": source.name, "url": source.url, "channel": source.channel,
+            "segment_seconds": source.segment_seconds, "active": source.active, "status": source.status,
+            "error": source.error or None, "recording_id": source.recording_id}
+
+
+@bp.get("/live")
+def page() -> Any:
+    rows = session().scalars(select(LiveSource).order_by(LiveSource.name)).all()
+    return render_template("live.html", sources=rows, may_edit=current_user.has_role("social_lead"))
+
+
+@bp.get("/api/v1/live-sources")
+def list_sources() -> Any:
+    rows = session().scalars(select(LiveSource).order_by(LiveSource.name)).all()
+    return jsonify(sources=[_json(s) for s in rows])
+
+
+@bp.post("/api/v1/live-sources")
+@role_required("social_lead")
+def create() -> Any:
+    data = (request.get_json(silent=True) if request.is_json else request.form.to_dict()) or {}
+    if not isinstance(data, dict):
+        data = {}
+    db = session()
+    try:
+        source = sources.create_source(db, name=data.get("name"), url=data.get("url"), channel=data.get("channel"),
+                                       segment_seconds=data.get("segment_seconds") or 30.0,
+                                       policy=AddressPolicy(settings().url_allowed_hosts), created_by_id=current_user.id)
+    except ClipperError as exc:
+        if request.is_json:
+            raise
+        flash(exc.message)
+        return redirect(url_for("live.page"))
+    events.record(db, "live_source.created", source, user_id=current_user.id, url=source.url)
+    db.commit()
+    return (jsonify(_json(source)), 201) if request.is_json else redirect(url_for("live.page"))
+
+
+@bp.post("/api/v1/live-sources/<int:source_id>/start")
+@role_required("social_lead")
+def start(source_id: int) -> Any:
+    return _switch(source_id, "start")
+
+
+@bp.post("/api/v1/live-sources/<int:source_id>/stop")
+@role_required("social_lead")
+def stop(source_id: int) -> Any:
+    return _switch(source_id, "stop")
+
+
+def _switch(source_id: int, action: str) -> Any:
+    db = session()
+    source = sources.get_source(db, source_id)
+    sources.set_active(source, action == "start")
+    events.record(db, f"live_source.{action}", source, user_id=current_user.id)
+    db.commit()
+    if request.is_json or not request.form:
+        return jsonify(_json(source))
+    flash(f"{source.name}: {'recording starts in a few seconds' if action == 'start' else 'stopping'}.")
+    return redirect(url_for("live.page"))

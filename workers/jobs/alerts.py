@@ -1,0 +1,71 @@
+"""Delivering an alert's hit to its webhook: a signed JSON POST (no redirects, the URL guard first)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import urllib.error
+import urllib.request
+
+from clipper.errors import ClipperError
+from clipper.live.alerts import payload, signature
+from clipper.models import Alert, AlertHit, Recording, utcnow
+from clipper.urls import AddressPolicy, check_url
+from workers.context import current
+
+
+class DeliveryFailed(ClipperError):
+    """The webhook answered with a server error or could not be reached: RQ tries again."""
+
+    status = 502
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None  # a redirect is an answer like any other: never followed to a host nobody checked
+
+
+def alert_secret(secret_key: str, alert_id: int) -> str:
+    """Each alert's signing secret, derived from the app's secret (shown to its owner on the alerts page)."""
+    return hmac.new(secret_key.encode(), f"alert-webhook-{alert_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def deliver_alert(hit_id: int) -> str:
+    ctx = current()
+    s = ctx.settings
+    with ctx.sessions() as session:
+        hit = session.get(AlertHit, hit_id)
+        if hit is None or hit.delivery == "sent":
+            return "done"
+        alert, recording = session.get(Alert, hit.alert_id), session.get(Recording, hit.recording_id)
+        assert alert is not None and recording is not None
+        body = payload(hit, alert, recording, s.public_base_url)
+        stamp = str(int(time.time()))
+        request = urllib.request.Request(alert.webhook_url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "Clipper alerts", "X-Clipper-Timestamp": stamp,
+            "X-Clipper-Signature": "sha256=" + signature(alert_secret(s.secret_key, alert.id), stamp, body)})
+        try:
+            check_url(alert.webhook_url, AddressPolicy(s.url_allowed_hosts))
+            with urllib.request.build_opener(_NoRedirects).open(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except ClipperError as exc:  # the URL guard: a link that will not get better by retrying
+            hit.delivery, hit.error = "failed", exc.message
+            session.commit()
+            return hit.delivery
+        except OSError as exc:
+            hit.error = f"The webhook could not be reached ({exc})."[:2000]
+            session.commit()
+            raise DeliveryFailed(hit.error) from None
+        if 200 <= status < 300:
+            hit.delivery, hit.error, hit.delivered_at = "sent", "", utcnow()
+        elif status >= 500 or status == 429:
+            hit.error = f"The webhook answered {status}; trying again."
+            session.commit()
+            raise DeliveryFailed(hit.error)
+        else:
+            hit.delivery, hit.error = "failed", f"The webhook refused the alert ({status})."
+        session.commit()
+        return hit.delivery
