@@ -201,3 +201,25 @@ def test_downloads_and_shares_are_counted_without_personal_data(app, client, ctx
     assert "2 downloads · 2 shares" in row and f'href="/c/{slug}"' in row
     with ctx.sessions() as db:
         assert db.get(Clip, clip_id).status == "published"
+
+
+def test_only_the_embed_page_may_be_framed_anywhere_in_the_app(app, ctx, mp4: Path) -> None:  # type: ignore[no-untyped-def]
+    _, slug = publish_files(ctx, mp4, title="Hospital promise")
+    client = app.test_client()
+    logged_in(client, ctx, "admin")  # every page the team has, and the public ones
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+            continue
+        if rule.arguments and rule.arguments != {"slug"}:
+            continue
+        response = client.get(rule.rule.replace("<slug>", slug))
+        if response.mimetype != "text/html":
+            continue
+        checked += 1
+        csp = response.headers.get("Content-Security-Policy", "")
+        if rule.endpoint == "embed.embed":
+            assert "frame-ancestors *" in csp and "X-Frame-Options" not in response.headers
+        else:
+            assert "frame-ancestors 'none'" in csp, rule.rule
+    assert checked >= 15
