@@ -1,8 +1,8 @@
 """What the public blueprints (gallery, clip media, embed, feeds) share.
 
 - no cookie: public views and templates never touch the session, ``current_user`` or CSRF tokens;
-- headers: a strict Content-Security-Policy (our own scripts and styles only; no framing except the
-  embed page), ``nosniff`` and a referrer policy;
+- headers: the app's Content-Security-Policy (web/security.py: our own scripts and styles only, no
+  framing), except that the embed page may be framed by any site;
 - caching: pages come from the in-memory page cache with ETag, Last-Modified and a Cache-Control
   a CDN can honour;
 - links: absolute URLs are built on ``CLIPPER_PUBLIC_BASE_URL``, never on the request's Host header
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -23,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from web.db import settings
 from web.page_cache import page_cache
+from web.security import content_security_policy
 
 EMBED_ATTR = "_clipper_embeddable"
 MESSAGES = {
@@ -67,35 +67,14 @@ def render(template: str, **context: Any) -> str:
     return current_app.jinja_env.get_template(template).render(gallery_title=settings().gallery_title, **context)
 
 
-def media_origins() -> str:
-    """Where media may come from besides us: the S3 bucket or CDN that redirects point at."""
-    s = settings()
-    origins = []
-    for url in (s.s3_public_base_url, s.s3_endpoint_url):
-        parsed = urlparse(url)
-        if parsed.scheme in ("http", "https") and parsed.netloc:
-            origins.append(f"{parsed.scheme}://{parsed.netloc}")
-    if s.storage_url.startswith("s3://") and not s.s3_endpoint_url:
-        origins.append("https://*.amazonaws.com")
-    return " ".join(origins)
-
-
-def _csp(frame_ancestors: str) -> str:
-    media = media_origins()
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; "
-            f"img-src 'self' {media}; media-src 'self' {media} blob:; connect-src 'self' {media}; "
-            f"form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}").replace("  ", " ")
-
-
 def _headers(response: Response) -> Response:
+    """The app-wide headers (web/security.py) forbid framing; the embed page lets any site frame it,
+    also to say that its clip was withdrawn. ``nosniff`` on every file we send."""
     view = current_app.view_functions.get(request.endpoint or "")
-    framed = bool(getattr(view, EMBED_ATTR, False))
-    if "Content-Security-Policy" not in response.headers:
-        response.headers["Content-Security-Policy"] = _csp("*" if framed else "'none'")
-    if not framed:
-        response.headers["X-Frame-Options"] = "DENY"
+    if getattr(view, EMBED_ATTR, False) and response.status_code in (200, 304, 410):
+        policy = content_security_policy(settings())
+        response.headers["Content-Security-Policy"] = policy.replace("frame-ancestors 'none'", "frame-ancestors *")
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
 
 
