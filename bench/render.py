@@ -100,7 +100,7 @@ def run(quick: bool = False) -> str:
         f"{ours_t / clip:.2f}× |",
         f"| **speed-up** | **{naive_t / ours_t:.2f}×** | |",
         "",
-        f"Where the time goes. Naive, per run: {parts}. Ours: shared audio (loudnorm + one AAC encode) "
+        f"Where the time goes. Naive, per run: {parts}. Ours: shared audio (measure, one gain, AAC encode, check) "
         f"{med(audio_times):.1f} s, the one video run (decode, compose, captions, three x264 encodes) "
         f"{med(video_times):.1f} s, the rest (probing, posters, storing) {ours_t - med(audio_times) - med(video_times):.1f} s.",
         "",

@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from clipper import caption_breaks
+
 # Word joiner (U+2060): invisible, and a backslash followed by it is no longer an ASS escape.
 _WJ = "\u2060"
 NEWLINE = "\\N"  # ASS line break, only ever inserted by us
-_SENTENCE_END = re.compile(r"[.!?…]$")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class CaptionStyle:
     outline: str = "#000000"
     position: str = "bottom"  # bottom, middle, top
     uppercase: bool = False
+    box: bool = False  # a solid box behind the caption lines (reads on any picture)
 
 
 @dataclass(frozen=True)
@@ -112,33 +114,12 @@ def clean_text(text: str) -> str:
 
 
 def group(words: Sequence[Word], layout: Layout) -> list[Caption]:
-    """Words -> captions: lines of at most N words/characters, a new caption after a pause or a sentence."""
-    captions: list[Caption] = []
-    lines: list[list[Word]] = [[]]
+    """Words -> captions of at most N lines of N words/characters; a new caption after a pause or a sentence.
 
-    def flush() -> None:
-        kept = tuple(tuple(line) for line in lines if line)
-        if kept:
-            captions.append(Caption(kept))
-        lines.clear()
-        lines.append([])
-
-    previous: Word | None = None
-    for word in words:
-        line = lines[-1]
-        if previous is not None and (word.start - previous.end > layout.max_gap or _SENTENCE_END.search(previous.text)):
-            flush()
-            line = lines[-1]
-        chars = len(" ".join(w.text for w in line + [word]))
-        if line and (len(line) >= layout.max_words_per_line or chars > layout.max_chars_per_line):
-            if len(lines) >= layout.max_lines:
-                flush()
-            else:
-                lines.append([])
-        lines[-1].append(word)
-        previous = word
-    flush()
-    return captions
+    Never between a title and a name or a number and its unit; breaks at punctuation preferred
+    (``clipper.caption_breaks``).
+    """
+    return [Caption(tuple(tuple(line) for line in lines if line)) for lines in caption_breaks.captions(words, layout)]
 
 
 # --- ASS (burned in) -------------------------------------------------------------------------------
@@ -168,8 +149,12 @@ def _ts(seconds: float) -> str:
 
 
 def ass_document(captions: Sequence[Caption], *, width: int, height: int, aspect: str, style: CaptionStyle,
-                 duration: float, overlay: Overlay | None = None) -> str:
-    """A complete ASS script: one event per spoken word, the current word in the highlight colour."""
+                 duration: float, overlay: Overlay | None = None, picture_bottom: int | None = None) -> str:
+    """A complete ASS script: one event per spoken word, the current word in the highlight colour.
+
+    ``picture_bottom``: where the picture ends when it sits on a blurred band (square and vertical of a
+    wider source). Bottom captions then go in the band below it, off the broadcaster's own lower third.
+    """
     short = min(width, height)
     base = {"landscape": 0.065 * height, "square": 0.07 * short, "vertical": 0.075 * short}[aspect]
     size = max(8, round(base * style.size))
@@ -178,11 +163,19 @@ def ass_document(captions: Sequence[Caption], *, width: int, height: int, aspect
     bottom = {"landscape": 0.07, "square": 0.12, "vertical": 0.24}[aspect]
     alignment, margin_v = {"bottom": (2, round(height * bottom)), "middle": (5, 0),
                            "top": (8, round(height * (0.14 if aspect == "vertical" else 0.07)))}[style.position]
+    border = max(1, round(size * 0.08))
+    lines_needed = max((len(c.lines) for c in captions), default=1)
+    gap = round(size * 0.35)
+    if (style.position == "bottom" and picture_bottom is not None
+            and height - picture_bottom - gap >= lines_needed * size * 1.2 + height * 0.01):
+        alignment, margin_v = 8, picture_bottom + gap  # top-aligned, just under the picture
     primary, outline = ass_colour(style.colour), ass_colour(style.outline)
+    # The box (BorderStyle 3) is drawn in the outline colour, a little see-through; its padding is the outline.
+    border_style, box_pad = (3, max(border, round(size * 0.18))) if style.box else (1, border)
+    box_colour = ass_colour(style.outline, alpha=0x30) if style.box else outline
     highlight = ass_colour(style.highlight)
     font = ass_text(style.font).replace(",", " ")
     small = max(8, round(size * 0.55))
-    border = max(1, round(size * 0.08))
     lines = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "WrapStyle: 0",
         "ScaledBorderAndShadow: yes", "YCbCr Matrix: TV.709", "",
@@ -190,8 +183,8 @@ def ass_document(captions: Sequence[Caption], *, width: int, height: int, aspect
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
         "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
         "MarginL, MarginR, MarginV, Encoding",
-        f"Style: Caption,{font},{size},{primary},{highlight},{outline},&H80000000,-1,0,0,0,100,100,0,0,1,"
-        f"{border},0,{alignment},{side},{side},{margin_v},1",
+        f"Style: Caption,{font},{size},{primary},{highlight},{box_colour},&H80000000,-1,0,0,0,100,100,0,0,"
+        f"{border_style},{box_pad},0,{alignment},{side},{side},{margin_v},1",
         f"Style: Strap,{font},{round(size * 0.8)},&H00FFFFFF,&H00FFFFFF,&H00000000,&H99000000,-1,0,0,0,100,100,0,0,3,"
         f"{border},0,7,{side},{side},{round(height * 0.06)},1",
         f"Style: Imprint,{font},{small},&H00FFFFFF,&H00FFFFFF,&H00000000,&H99000000,0,0,0,0,100,100,0,0,1,"

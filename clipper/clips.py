@@ -188,6 +188,22 @@ def _check_review(session: Session, clip: Clip, version: object) -> None:
         raise Conflict(f"Only submitted clips are reviewed; this one is {clip.status}.")
 
 
+DELETABLE_STATUSES = ("draft", "rejected")  # never sent for review, or sent back: nobody else relies on it
+
+
+def delete_clip(session: Session, clip: Clip, *, user_id: int | None = None) -> None:
+    """Delete a draft (or rejected) clip and its render rows, recorded in the event log; the caller commits
+    and then removes its stored objects."""
+    from clipper import events
+
+    if clip.status not in DELETABLE_STATUSES:
+        raise Conflict(f"This clip is {clip.status}; only draft or rejected clips can be deleted.")
+    events.record(session, "clip.deleted", clip, user_id=user_id, title=clip.title, recording_id=clip.recording_id,
+                  start=clip.start, end=clip.end)
+    session.delete(clip)
+    session.flush()
+
+
 def fix_caption_words(current: list[dict[str, object]], fixes: object) -> list[dict[str, object]]:
     """New texts for the clip's caption words; timings are kept.
 

@@ -49,6 +49,11 @@ class FFmpegError(ClipperError):
     status = 422
 
 
+class OverLimit(FFmpegError):
+    """A file needed more than Clipper lets one ffmpeg or ffprobe run take: memory, or picture size
+    on some frame. Always expected: the message says which limit, for the volunteer."""
+
+
 class TranscriptionError(ClipperError):
     status = 422
 

@@ -4,8 +4,11 @@
 file name), refuses playlists, concat scripts and anything that is not one of the containers we
 accept, checks MP4/MOV and Matroska files are complete (``check_complete``: a cut-off upload can
 still probe fine when its index is at the front), then runs the hardened ffprobe with that one
-demuxer forced and checks duration, picture size and stream count against ``Limits``. Every
-refusal is a ``MediaError`` with a message a volunteer understands.
+demuxer forced and checks duration, picture size, frame rate, frame count and stream count against
+``Limits``. ffprobe itself runs under a memory cap and a time limit (a file with a million tracks
+would otherwise take gigabytes just to be refused), and Matroska track and attachment counts are
+read from the header before it runs. Every refusal is a ``MediaError`` with a message a volunteer
+understands.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from clipper import ffmpeg
-from clipper.errors import FFmpegError, MediaError
+from clipper import ffmpeg, matroska
+from clipper.errors import FFmpegError, MediaError, OverLimit
+from clipper.limits import Limits
 
 ACCEPTED = "MP4, MOV, MKV, WebM, TS, FLV, WAV, FLAC, MP3, AAC or Ogg"
 NOT_MEDIA = f"This file is not a video or audio file Clipper can read. Upload an {ACCEPTED} file."
@@ -37,15 +41,6 @@ REFERENCE_FORMATS = (
 
 
 @dataclass(frozen=True)
-class Limits:
-    max_duration: float = 6 * 3600.0
-    max_width: int = 7680
-    max_height: int = 4320
-    max_streams: int = 16
-    timeout: float = 60.0
-
-
-@dataclass(frozen=True)
 class MediaInfo:
     format_name: str
     duration: float
@@ -55,6 +50,7 @@ class MediaInfo:
     width: int = 0
     height: int = 0
     fps: float = 0.0
+    frames: int = 0  # video frames: the container's count, or rate × duration
     video_codec: str = ""
     audio_codec: str = ""
     pix_fmt: str = ""
@@ -82,7 +78,7 @@ class MediaInfo:
         return {
             "format": self.format_name, "duration": self.duration, "size": self.size,
             "has_video": self.has_video, "has_audio": self.has_audio, "width": self.width,
-            "height": self.height, "fps": self.fps, "video_codec": self.video_codec,
+            "height": self.height, "fps": self.fps, "frames": self.frames, "video_codec": self.video_codec,
             "audio_codec": self.audio_codec, "streams": self.streams, "demuxer": self.demuxer,
         }
 
@@ -97,8 +93,13 @@ def probe(path: str | Path, limits: Limits | None = None, *, trusted: bool = Fal
         raise MediaError("The file is empty (0 bytes). Upload the recording again.")
     demuxer = sniff(path)
     check_complete(path, demuxer)
+    if demuxer == "matroska" and matroska.count_streams(path, limits.max_streams) > limits.max_streams:
+        raise MediaError(f"The file has more than {limits.max_streams} streams (tracks or attachments); "
+                         f"at most {limits.max_streams} are accepted.")
     try:
         data = ffmpeg.ffprobe(path, trusted=trusted, input_format=demuxer, timeout=limits.timeout)
+    except OverLimit:
+        raise
     except FFmpegError as exc:
         if not exc.detail:  # stopped by the timeout: no stderr to explain
             raise MediaError("Reading the file took too long; it may be damaged.", detail=exc.message) from None
@@ -237,13 +238,10 @@ def _media_info(data: dict[str, Any], size: int, demuxer: str = "") -> MediaInfo
     duration = _float(fmt.get("duration"))
     if not duration:
         duration = max((_float(s.get("duration")) for s in streams), default=0.0)
-    fps = 0.0
+    fps, frames = 0.0, 0
     if video:
-        rate = video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1"
-        try:
-            fps = float(Fraction(rate)) if rate not in ("0/0", "") else 0.0
-        except (ValueError, ZeroDivisionError):
-            fps = 0.0
+        fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
+        frames = int(_float(video.get("nb_frames"))) or round(fps * duration)
     return MediaInfo(
         format_name=fmt.get("format_name", ""),
         duration=duration,
@@ -253,6 +251,7 @@ def _media_info(data: dict[str, Any], size: int, demuxer: str = "") -> MediaInfo
         width=int(video.get("width") or 0) if video else 0,
         height=int(video.get("height") or 0) if video else 0,
         fps=fps,
+        frames=frames,
         video_codec=video.get("codec_name", "") if video else "",
         audio_codec=audio.get("codec_name", "") if audio else "",
         pix_fmt=video.get("pix_fmt", "") if video else "",
@@ -286,6 +285,19 @@ def _check(info: MediaInfo, limits: Limits) -> None:
         raise MediaError(
             f"The video is {info.width}×{info.height}; the largest accepted is {limits.max_width}×{limits.max_height}."
         )
+    # The container's own frame count can say more frames than the declared rate allows (2% slack:
+    # a file's duration may be its audio's, a little shorter than its video).
+    rate = max(info.fps, info.frames / info.duration / 1.02 if info.duration > 0 else 0.0)
+    if rate > limits.max_fps + 0.01:
+        raise MediaError(
+            f"The video has {rate:.0f} frames a second; at most {limits.max_fps:.0f} are accepted. "
+            "Export it again at a normal frame rate (25 to 60) before adding it."
+        )
+    if info.frames > limits.max_frames:
+        raise MediaError(
+            f"The video has {info.frames:,} frames; at most {limits.max_frames:,} are accepted. "
+            "Trim it or split it into parts before adding it."
+        )
 
 
 def _explain(stderr: str) -> str:
@@ -295,6 +307,14 @@ def _explain(stderr: str) -> str:
     if "moov atom not found" in text or "end of file" in text or "truncat" in text:
         return TRUNCATED
     return NOT_MEDIA
+
+
+def _rate(value: Any) -> float:
+    try:
+        rate = Fraction(str(value or "0/1"))
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+    return float(rate) if rate > 0 else 0.0
 
 
 def _float(value: Any) -> float:

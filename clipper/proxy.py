@@ -22,6 +22,7 @@ import ffmpeg as ffmpeg_python
 import numpy as np
 
 from clipper import ffmpeg
+from clipper.limits import output_rate
 from clipper.probe import MediaInfo, sniff
 
 
@@ -60,12 +61,14 @@ def make_proxy(original: Path, info: MediaInfo, workdir: Path, options: ProxyOpt
     source = ffmpeg.hardened_input(original, f=info.demuxer or sniff(original))
     width = height = 0
     av: list[Any] = []
+    # At most 60 frames a second (a declared rate can be nonsense); every frame scaled to one fixed size.
+    fps = output_rate(info.fps)
     if info.has_video:
         width, height = proxy_size(info.width, info.height, options.max_short_side)
-        av.append(source["v:0"].filter("scale", width, height).filter("format", "yuv420p"))
+        picture = source["v:0"].filter("fps", _rate_arg(fps)) if fps != info.fps else source["v:0"]
+        av.append(picture.filter("scale", width, height).filter("format", "yuv420p"))
     if info.has_audio:
         av.append(source["a:0"])
-    fps = info.fps if 0 < info.fps <= 120 else 25.0  # a broadcast's declared rate can be nonsense
     gop = max(1, round(fps * options.keyframe_seconds))
     out_video = ffmpeg_python.output(
         *av, str(video), movflags="+faststart", **_codecs(info, options, gop))
@@ -82,6 +85,10 @@ def make_proxy(original: Path, info: MediaInfo, workdir: Path, options: ProxyOpt
         pcm.unlink()
     poster = _poster(video, workdir / "poster.jpg", info.duration) if info.has_video else None
     return Proxy(video=video, peaks=peaks, poster=poster, width=width, height=height)
+
+
+def _rate_arg(fps: float) -> str:
+    return f"{fps:.6f}".rstrip("0").rstrip(".")
 
 
 def _codecs(info: MediaInfo, options: ProxyOptions, gop: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ class Settings:
     s3_secret_access_key: str = _setting("", "S3 secret access key.")
     s3_public_base_url: str = _setting("", "Public base URL of the bucket root (CDN or public bucket), for published renders. Clipper sets no ACLs: let the bucket policy or CDN expose `clips/`. Empty: presigned URLs.")
     secret_key: str = _setting("", "Secret for sessions, CSRF and signed file URLs. Empty: generated once and kept in the data dir.")
-    public_base_url: str = _setting("http://127.0.0.1:8000", "The URL people use to reach the web app; signed file links are built on it.")
+    public_base_url: str = _setting("", "The URL people use to reach the web app; invite links and signed file links are built on it. Empty: `http://CLIPPER_HOST:CLIPPER_PORT` (127.0.0.1 when the host is 0.0.0.0 or ::), which `clipper up` prints.")
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8000, "Port the web server listens on.")
     workers: int = _setting(2, "Worker processes `clipper up` starts.")
@@ -51,6 +51,11 @@ class Settings:
     max_width: int = _setting(7680, "Widest accepted video in pixels.")
     max_height: int = _setting(4320, "Tallest accepted video in pixels.")
     max_streams: int = _setting(16, "Most streams accepted in one media file.")
+    max_fps: float = _setting(120.0, "Highest accepted video frame rate (frames a second); proxies and renders are written at 60 or less.")
+    max_frames: int = _setting(6 * 3600 * 60, "Most video frames accepted in one recording (default: six hours at 60 frames a second).")
+    probe_timeout_seconds: float = _setting(60.0, "Seconds ffprobe may spend reading a new file before it is refused.")
+    probe_memory_mb: int = _setting(1024, "Memory cap (address space, MiB) of every ffprobe process; a file that needs more is refused. 0: no cap.")
+    ffmpeg_memory_mb: int = _setting(0, "Memory cap (address space, MiB) of every ffmpeg process: a file that needs more fails with a clear error instead of taking the machine's memory. 0: sized to the machine, 2048 MiB plus 160 MiB per CPU core (renders keep frames per encoder thread; 4608 MiB on 16 cores). -1: no cap.")
     ffmpeg_timeout: float = _setting(3 * 3600.0, "Seconds before an ffmpeg run is stopped.")
     max_clip_seconds: float = _setting(600.0, "Longest clip a volunteer may mark, in seconds.")
     caption_font: str = _setting("DejaVu Sans", "Font family for burned-in captions (installed by the set-up).")
@@ -93,7 +98,19 @@ class Settings:
         data_dir = Path(self.data_dir).expanduser().absolute()
         database_url = self.database_url or f"sqlite:///{data_dir / 'clipper.db'}"
         storage_url = self.storage_url or (data_dir / "objects").as_uri()
-        return dataclasses.replace(self, data_dir=data_dir, database_url=database_url, storage_url=storage_url)
+        public_base_url = (self.public_base_url or derived_base_url(self.host, self.port)).rstrip("/")
+        return dataclasses.replace(self, data_dir=data_dir, database_url=database_url, storage_url=storage_url,
+                                   public_base_url=public_base_url)
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The web app's own address, for when no public URL is configured: what a browser on this machine uses."""
+    host = host.strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # listening everywhere: this machine reaches it on loopback
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
 
 
 def env_name(f: dataclasses.Field[Any]) -> str:

@@ -54,6 +54,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(scope="session")
+def whisper_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where converted speech-model weights are kept for the test session (not pytest's cache plugin, which
+    ``-p no:cacheprovider`` turns off)."""
+    return tmp_path_factory.mktemp("clipper-whisper")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'clipper.db'}"

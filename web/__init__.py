@@ -9,7 +9,9 @@ from pathlib import Path
 
 from flask import Flask
 
+from clipper import ffmpeg
 from clipper.db import make_engine, make_sessionmaker
+from clipper.limits import child_limits
 from clipper.settings import Settings
 from storage import open_store
 from workers.context import store_config
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     engine = make_engine(settings.database_url)
     app.extensions["clipper.sessions"] = make_sessionmaker(engine)
     app.extensions["clipper.store"] = open_store(store_config(settings))
+    ffmpeg.configure(child_limits(settings))  # the caps on every ffmpeg/ffprobe child (clipper.ffmpeg)
 
     from web import api, auth, body_caps, db, errors, files, health, login_limits, metrics, page_cache, security
 
@@ -76,15 +79,18 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         alerts,
         api_search,
         api_transcripts,
+        audit,
         branding,
         clip_lists,
         embed,
+        favicon,
         feeds,
         gallery,
         live,
         pages,
         public_media,
         publishing,
+        recording_details,
         recording_page,
         recordings,
         review,
@@ -94,4 +100,5 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts, publishing, gallery, public_media, embed, feeds]
+            review, branding, system, live, alerts, audit, favicon, recording_details, publishing, gallery,
+            public_media, embed, feeds]

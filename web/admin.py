@@ -12,7 +12,8 @@ from clipper import events
 from clipper.errors import InvalidInput, NotFound
 from clipper.models import ROLES, Person, User
 from web.auth import role_required
-from web.db import session
+from web.body_caps import body_cap
+from web.db import session, store
 from web.pages import password_link
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -85,7 +86,8 @@ def change_role(user_id: int) -> Any:
     db = session()
     user, role = _user(user_id), _role()
     if user.id == current_user.id and role != "admin":
-        raise InvalidInput("You can't remove your own admin role; ask another admin.")
+        flash("You can't remove your own admin role: you would be locked out. Ask another admin to do it.")
+        return redirect(url_for("admin.users"))
     user.role = role
     events.record(db, "user.role_changed", user, user_id=current_user.id, role=role)
     db.commit()
@@ -100,7 +102,9 @@ def set_active(user_id: int) -> Any:
     user = _user(user_id)
     active = request.form.get("active") == "1"
     if user.id == current_user.id and not active:
-        raise InvalidInput("You can't deactivate your own account.")
+        # said on the users page, where the admin is: another admin can deactivate this account
+        flash("You can't deactivate your own account: you would be locked out. Ask another admin to do it.")
+        return redirect(url_for("admin.users"))
     user.active = active
     if not active:
         user.tokens.clear()  # API tokens stop working with the account
@@ -133,6 +137,26 @@ def _person_fields(person: Person) -> Person:
     return person
 
 
+PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+
+
+def _photo(person: Person) -> None:
+    """A PNG or JPEG photo (shown behind the person's audiogram clips), or its removal."""
+    if request.form.get("remove_photo"):
+        person.photo_key = ""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return
+    data = upload.read(MAX_PHOTO_BYTES + 1)
+    ext = next((e for magic, e in PHOTO_TYPES.items() if data.startswith(magic)), None)
+    if ext is None or len(data) > MAX_PHOTO_BYTES:
+        raise InvalidInput("The photo must be a PNG or JPEG file under 5 MB.")
+    key = f"people/{person.id}/photo.{ext}"
+    store().put_bytes(key, data, content_type="image/png" if ext == "png" else "image/jpeg")
+    person.photo_key = key
+
+
 @bp.get("/people")
 @role_required("admin")
 def people() -> Any:
@@ -141,12 +165,14 @@ def people() -> Any:
 
 
 @bp.post("/people")
+@body_cap(lambda s: MAX_PHOTO_BYTES + 256 * 1024, mimetypes=("multipart/form-data",))  # a photo and the form
 @role_required("admin")
 def add_person() -> Any:
     db = session()
     person = _person_fields(Person())
     db.add(person)
     db.flush()
+    _photo(person)
     events.record(db, "person.added", person, user_id=current_user.id)
     db.commit()
     flash(f"Added {person.name}.")
@@ -154,6 +180,7 @@ def add_person() -> Any:
 
 
 @bp.post("/people/<int:person_id>")
+@body_cap(lambda s: MAX_PHOTO_BYTES + 256 * 1024, mimetypes=("multipart/form-data",))
 @role_required("admin")
 def edit_person(person_id: int) -> Any:
     db = session()
@@ -168,6 +195,7 @@ def edit_person(person_id: int) -> Any:
         flash(f"{person.name} is offered as a speaker again.")
     else:
         _person_fields(person)
+        _photo(person)
         flash(f"Saved {person.name}.")
     events.record(db, "person.changed", person, user_id=current_user.id)
     db.commit()

@@ -55,7 +55,7 @@ def create_recording() -> Any:
         upload = request.files["file"]
         recording = recording_service.create_recording(
             db, title=data.get("title") or upload.filename or "", channel=data.get("channel", ""),
-            created_by_id=current_user.id)
+            created_by_id=current_user.id, aired_at=_aired(data))
         store().put_file(recording_service.upload_key(recording.id), path)
         events.record(db, "recording.uploaded", recording, user_id=current_user.id)
         db.commit()
@@ -73,11 +73,16 @@ def _create_from_url(data: dict[str, Any]) -> Any:
     db = session()
     recording = recording_service.create_recording(
         db, title=str(data.get("title") or ""), source="url", source_url=url, channel=str(data.get("channel") or ""),
-        created_by_id=current_user.id)
+        created_by_id=current_user.id, aired_at=_aired(data))
     events.record(db, "recording.linked", recording, user_id=current_user.id, url=url)
     db.commit()
     queues.enqueue_ingest(redis_conn(), recording.id)
     return jsonify(serialize.recording(recording)), 202
+
+
+def _aired(data: dict[str, Any]) -> Any:
+    """``aired_at`` in the team's time zone (2026-05-01T18:30), or none."""
+    return recording_service.parse_air_date(data.get("aired_at"), settings().timezone)
 
 
 @bp.get("/recordings/<int:recording_id>")

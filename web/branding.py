@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from clipper.errors import InvalidInput
 from clipper.models import Branding
@@ -41,14 +42,15 @@ def save() -> Any:
     b.imprint_required = "imprint_required" in form
     b.strap_enabled, b.end_card_enabled = "strap_enabled" in form, "end_card_enabled" in form
     b.caption_uppercase = "caption_uppercase" in form
+    b.caption_box = "caption_box" in form
     b.strap_seconds = _number(form, "strap_seconds", 0.5, 30)
     b.end_card_seconds = _number(form, "end_card_seconds", 0.5, 10)
     b.caption_size = _number(form, "caption_size", 0.5, 2.5)
     b.logo_scale = _number(form, "logo_scale", 0.03, 0.5)
     b.logo_opacity = _number(form, "logo_opacity", 0.1, 1.0)
     b.caption_font = " ".join(form.get("caption_font", "").split())[:100]
-    for name in ("caption_colour", "caption_highlight", "caption_outline"):
-        value = form.get(name, "")
+    for name in ("caption_colour", "caption_highlight", "caption_outline", "background_colour"):
+        value = form.get(name, "#12284C" if name == "background_colour" else "")
         if not COLOUR.fullmatch(value):
             raise InvalidInput(f"{name.replace('_', ' ').capitalize()} must be a colour like #FFD400.")
         setattr(b, name, value.upper())
@@ -84,6 +86,15 @@ def preview(aspect: str) -> Any:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+@bp.app_context_processor
+def imprint_warning() -> dict[str, Any]:
+    """Admins see on every page that renders carry no promoter imprint while none is set (UK law wants one)."""
+    if not (current_user.is_authenticated and current_user.has_role("admin")):
+        return {}
+    row = session().get(Branding, 1)
+    return {"imprint_missing": not (row is not None and (row.imprint_text or "").strip())}
 
 
 def _number(form: Any, name: str, low: float, high: float) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from clipper.models import ROLES, Clip, Recording, User
 from clipper.settings import Settings
 from clipper.urls import AddressPolicy, check_url
 from web import ensure_secret_key
+from web.supervisor import Child, Supervisor
 from workers import logs, queues
 from workers.redis import EmbeddedRedis, connect, redis_url
 from workers.worker import run_worker
@@ -68,7 +68,7 @@ def main(ctx: click.Context) -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (default CLIPPER_WORKERS).")
 @pass_env
 def up(env: Env, workers: int | None) -> None:
-    """Run everything on this machine: Redis, migrations, workers and the web app."""
+    """Run everything on this machine: Redis, migrations, workers, the live recorders and the web app."""
     s = env.settings
     url = env.redis_url()
     upgrade(s.database_url)
@@ -76,36 +76,31 @@ def up(env: Env, workers: int | None) -> None:
     child_env = {**os.environ, "CLIPPER_REDIS_URL": url, "CLIPPER_SECRET_KEY": s.secret_key,
                  "CLIPPER_DATA_DIR": str(s.data_dir)}
     python = sys.executable
-    procs = [subprocess.Popen([python, "-m", "web.cli", "worker"], env=child_env)
-             for _ in range(workers if workers is not None else s.workers)]
-    procs.append(subprocess.Popen([python, "-m", "web.cli", "web"], env=child_env))
+    count = workers if workers is not None else s.workers
+    children = [Child(f"worker-{i + 1}", (python, "-m", "web.cli", "worker")) for i in range(count)]
+    children.append(Child("web", (python, "-m", "web.cli", "web")))
+    children.append(Child("recorders", (python, "-m", "web.cli", "recorders")))  # live sources the team turns on
+    supervisor = Supervisor(children, env=child_env, say=lambda message: click.echo(message, err=True))
+    signal.signal(signal.SIGTERM, supervisor.stop)
+    signal.signal(signal.SIGINT, supervisor.stop)
     click.echo(f"Clipper is running at {s.public_base_url}  (data in {s.data_dir})")
     if password:
         click.echo(f"First login: admin@localhost / {password}  (change it, or add people with `clipper users create`)")
+    click.echo(_url_source(s))
     click.echo("Press Ctrl-C to stop.")
-    stopping = False
+    failed = supervisor.run()  # restarts a worker or the web app that dies; returns on Ctrl-C/SIGTERM
+    click.echo("Stopped.")
+    if failed:
+        raise SystemExit(failed)
 
-    def stop(*_: Any) -> None:
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(p.poll() is None for p in procs):
-            time.sleep(0.2)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        deadline = time.monotonic() + 20
-        for p in procs:
-            try:
-                p.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        click.echo("Stopped.")
+def _url_source(s: Settings) -> str:
+    """Which URL invite links and media links use, and where it came from."""
+    if os.environ.get("CLIPPER_PUBLIC_BASE_URL", ""):
+        return f"Links (invites, media) use {s.public_base_url}, from CLIPPER_PUBLIC_BASE_URL."
+    return (f"Links (invites, media) use {s.public_base_url}, made from CLIPPER_HOST and CLIPPER_PORT "
+            f"(listening on {s.host}:{s.port}). If people reach Clipper at another address, set "
+            "CLIPPER_PUBLIC_BASE_URL to it.")
 
 
 def _first_admin(env: Env) -> str:
@@ -191,14 +186,19 @@ def users() -> None:
 @click.argument("email")
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(ROLES), default="volunteer")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None,
+              help="The password. Visible in the process list and shell history: prefer --password-stdin in scripts.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (kept out of the process list).")
 @click.option("--token", is_flag=True, help="Also create an API token and print it.")
 @pass_env
-def users_create(env: Env, email: str, name: str, role: str, password: str, token: bool) -> None:
-    """Create a user."""
+def users_create(env: Env, email: str, name: str, role: str, password: str | None, password_stdin: bool,
+                 token: bool) -> None:
+    """Create a user. Without --password or --password-stdin it asks for the password on a terminal."""
     from clipper.models import ApiToken
     from web.auth import hash_password
 
+    password = _password(password, password_stdin)
     with env.sessions()() as session:
         email = email.strip().lower()
         if session.scalar(select(User).where(User.email == email)):
@@ -214,6 +214,21 @@ def users_create(env: Env, email: str, name: str, role: str, password: str, toke
     click.echo(f"Created {role} {email}.")
     if secret:
         click.echo(f"API token: {secret}")
+
+
+def _password(given: str | None, from_stdin: bool) -> str:
+    if given is not None and from_stdin:
+        raise click.UsageError("Give the password with --password or --password-stdin, not both.")
+    if from_stdin:
+        given = sys.stdin.readline().rstrip("\r\n")
+    elif given is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("No terminal to ask for the password on: pipe it in with --password-stdin "
+                                   "(e.g. `printf '%s\\n' \"$PASSWORD\" | clipper users create ... --password-stdin`).")
+        given = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not given:
+        raise click.UsageError("The password is empty: give the user a password.")
+    return given
 
 
 @main.command()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from clipper import clips as clip_service
 from clipper import gallery
 from clipper.models import CLIP_STATUSES, Clip
 from web import serialize
+from web.auth import role_required
 from web.db import session, store
+from web.recording_details import delete_objects
 
 bp = Blueprint("clip_lists", __name__)
 
@@ -50,6 +53,7 @@ def _rows(mine: bool) -> list[dict[str, Any]]:
         can_reopen = clip.status in REOPENABLE and (clip.created_by_id == current_user.id
                                                     or current_user.has_role("social_lead"))
         rows.append({"clip": clip, "status": shown, "progress": render_progress(clip), "reopen": can_reopen,
+                     "delete": may_delete(clip),
                      "renders": [serialize.render(r, store()) for r in sorted(clip.renders, key=lambda r: r.preset)]})
     _public_side(rows)
     return rows
@@ -77,3 +81,37 @@ def all_clips() -> Any:
 @bp.get("/clips/mine")
 def mine() -> Any:
     return _page(mine=True)
+
+
+# --- deleting a draft: its author (or an admin), and only while it is a draft or sent back ---
+
+def may_delete(clip: Clip) -> bool:
+    return clip.status in clip_service.DELETABLE_STATUSES and (
+        clip.created_by_id == current_user.id or current_user.has_role("admin"))
+
+
+def _delete(clip_id: int) -> Clip:
+    db = session()
+    clip = clip_service.get_clip(db, clip_id)
+    if clip.created_by_id != current_user.id and not current_user.has_role("admin"):
+        abort(403)  # someone else's clip: not yours to delete
+    clip_service.delete_clip(db, clip, user_id=current_user.id)  # refuses submitted and approved clips
+    db.commit()
+    delete_objects([f"clips/{clip_id}/", f"previews/{clip_id}/"])
+    return clip
+
+
+@bp.post("/clips/<int:clip_id>/delete")
+@role_required("volunteer")
+def delete(clip_id: int) -> Any:
+    clip = _delete(clip_id)
+    flash(f"Deleted the draft “{clip.title or 'Untitled clip'}”.")
+    return redirect(request.form.get("next") if request.form.get("next") == url_for("clip_lists.all_clips")
+                    else url_for("clip_lists.mine"))
+
+
+@bp.delete("/api/v1/clips/<int:clip_id>")
+@role_required("volunteer")
+def api_delete(clip_id: int) -> Any:
+    _delete(clip_id)
+    return "", 204

@@ -23,7 +23,9 @@ from clipper.errors import InvalidInput
 from clipper.models import Clip, Person, Recording, Segment, Word
 from web import serialize
 from web.auth import role_required
-from web.db import session, settings, store
+from web.db import redis_conn, session, settings, store
+from web.recording_details import may_edit
+from workers import queues
 
 bp = Blueprint("recording_page", __name__)
 
@@ -42,6 +44,7 @@ def page(recording_id: int) -> Any:
         "presetLimits": [{"name": name, "seconds": getattr(settings(), f"render_max_{name}_seconds")}
                          for name in ("landscape", "square", "vertical")],
         "people": _people(),
+        "timezone": settings().timezone,  # wall-clock times on the page: the team's zone, 24-hour
         "urls": {
             "words": f"/api/v1/recordings/{recording.id}/words",
             "clips": f"/api/v1/recordings/{recording.id}/clips",
@@ -51,7 +54,8 @@ def page(recording_id: int) -> Any:
     }
     # The JSON goes into a <script type="application/json">; escaping "<" keeps "</script>" in a title inert.
     blob = json.dumps(config).replace("<", "\\u003c")
-    return render_template("recording.html", recording=recording, config=blob, aired=_local(recording.aired_at))
+    return render_template("recording.html", recording=recording, config=blob, aired=_local(recording.aired_at),
+                           may_edit=may_edit(recording))
 
 
 @bp.get("/api/v1/recordings/<int:recording_id>/words")
@@ -118,6 +122,8 @@ def update_clip(clip_id: int) -> Any:
         db.rollback()
         return jsonify(error=stale.message, changes=stale.changes, clip=_clip_full(stale.current)), 409
     db.commit()
+    if clip.status == "submitted":
+        queues.enqueue_preview(redis_conn(), clip.id)  # the reviewer watches the cut as it is now
     return jsonify(_clip_full(clip))
 
 
@@ -133,6 +139,7 @@ def submit_clip(clip_id: int) -> Any:
         db.rollback()
         return jsonify(error=stale.message, changes=stale.changes, clip=_clip_full(stale.current)), 409
     db.commit()
+    queues.enqueue_preview(redis_conn(), clip.id)  # a rough cut for the review page, within seconds
     return jsonify(_clip_full(clip))
 
 

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clipper import clips as clip_service
+from clipper import glossary
+from clipper import review as review_service
 from clipper.errors import ClipperError, InvalidInput
-from clipper.models import Clip
+from clipper.models import Branding, Clip, User
 from web import serialize
 from web.auth import role_required
 from web.db import redis_conn, session, store
@@ -30,8 +32,24 @@ def queue() -> Any:
     clips = session().scalars(select(Clip).where(Clip.status == "submitted")
                               .options(selectinload(Clip.recording), selectinload(Clip.renders))
                               .order_by(Clip.updated_at, Clip.id)).all()
+    db = session()
+    terms = [e.term for e in glossary.list_terms(db)]
+    checker = glossary.Checker(terms) if terms else None
+    branding = db.get(Branding, 1)  # no row yet: the defaults, which carry no imprint
+    imprint = branding.imprint_text if branding else ""
+    marked_by = _names(c.created_by_id for c in clips)
     return render_template("review.html", clips=clips,
-                           previews={c.id: _preview_url(c) for c in clips})
+                           previews={c.id: _preview_url(c) for c in clips},
+                           marked_by=marked_by,
+                           contexts={c.id: review_service.review_context(db, c, checker=checker, imprint=imprint)
+                                     for c in clips})
+
+
+def _names(user_ids: object) -> dict[int, str]:
+    ids = {i for i in user_ids if i}  # type: ignore[attr-defined]
+    if not ids:
+        return {}
+    return {u.id: u.name or u.email for u in session().scalars(select(User).where(User.id.in_(ids)))}
 
 
 @bp.post("/review/<int:clip_id>")

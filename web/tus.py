@@ -77,6 +77,7 @@ def create() -> Any:
     meta = _metadata(request.headers.get("Upload-Metadata", ""))
     if meta.get("recording_id"):
         _linked_recording(meta["recording_id"], current_user.id)  # refuse now, not after the last byte
+    recording_service.parse_air_date(meta.get("aired_at"), settings().timezone)  # a bad date: refused now too
     upload = Upload(user_id=current_user.id, length=length, offset=0, meta=meta,
                     filename=(meta.get("filename") or "")[:500])
     db = session()
@@ -149,7 +150,8 @@ def _target_recording(upload: Upload) -> Recording:
         return _linked_recording(upload.meta["recording_id"], upload.user_id)
     return recording_service.create_recording(
         db, title=upload.meta.get("title") or upload.filename, channel=upload.meta.get("channel", ""),
-        created_by_id=upload.user_id)
+        created_by_id=upload.user_id, aired_at=recording_service.parse_air_date(upload.meta.get("aired_at"),
+                                                                                settings().timezone))
 
 
 def _linked_recording(wanted: str, user_id: int) -> Recording:

@@ -13,7 +13,9 @@ from pathlib import Path
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from clipper import ffmpeg
 from clipper.db import make_engine, make_sessionmaker
+from clipper.limits import child_limits
 from clipper.settings import Settings
 from storage import ObjectStore, StoreConfig, open_store
 from workers.redis import connect
@@ -54,6 +56,7 @@ def store_config(settings: Settings) -> StoreConfig:
 
 def configure(settings: Settings, redis_url: str = "") -> Context:
     global _current
+    ffmpeg.configure(child_limits(settings))  # every ffmpeg/ffprobe this process starts from now on
     engine = make_engine(settings.database_url)
     _current = Context(settings=settings, sessions=make_sessionmaker(engine), store=open_store(store_config(settings)),
                        redis_url=redis_url or settings.redis_url)

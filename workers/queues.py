@@ -105,5 +105,8 @@ def job_state(conn: redis.Redis, job_id: str) -> dict[str, object]:
     if status == JobStatus.FAILED:
         result = job.latest_result()
         error = (result.exc_string or "").strip().splitlines()[-1] if result and result.exc_string else "failed"
+    progress = job.meta.get("progress")
+    if progress is None and status == JobStatus.STARTED:
+        progress = 0.0  # running, nothing reported yet
     return {"id": job.id, "status": str(status.value if status else "unknown"), "error": error,
-            "progress": job.meta.get("progress")}
+            "progress": progress}

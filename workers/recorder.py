@@ -20,6 +20,7 @@ from clipper.errors import ClipperError
 from clipper.live.recorder import Recorder, RecorderOptions, SegmentFile, StreamStalled
 from clipper.models import LiveSegment, LiveSource, Recording, utcnow
 from clipper.netguard import Guard, GuardedYoutubeDL
+from clipper.probe import Limits, probe
 from clipper.urls import AddressPolicy, check_url
 from workers import queues
 from workers.context import Context
@@ -110,18 +111,29 @@ def _reason(exc: Exception) -> str:
 
 
 def _store(ctx: Context, recording_id: int, seg: SegmentFile) -> None:
-    key = f"recordings/{recording_id}/live/{seg.index:06d}.ts"
-    ctx.store.put_file(key, seg.path, content_type="video/mp2t")
-    seg.path.unlink(missing_ok=True)
+    """Keep a finished segment: checked to be media first; one that is not is a recorded hole, never stored."""
+    key, error = f"recordings/{recording_id}/live/{seg.index:06d}.ts", ""
+    try:
+        probe(seg.path, Limits(max_duration=seg.duration + 60, max_width=ctx.settings.max_width,
+                               max_height=ctx.settings.max_height, max_streams=ctx.settings.max_streams))
+        ctx.store.put_file(key, seg.path, content_type="video/mp2t")
+    except ClipperError as exc:
+        if not exc.expected:
+            raise
+        key, error = "", f"This part of the stream was not media we can read: {exc.message}"[:2000]
+        log.warning("live recording %s: segment %s set aside: %s", recording_id, seg.index, exc.message)
+    finally:
+        seg.path.unlink(missing_ok=True)
     with ctx.sessions() as session:
         session.add(LiveSegment(recording_id=recording_id, idx=seg.index, start=seg.start, duration=seg.duration,
                                 gap_before=seg.gap_before, aired_at=seg.aired_at.replace(tzinfo=None),
-                                storage_key=key))
+                                storage_key=key, status="failed" if error else "stored", error=error))
         recording = session.get(Recording, recording_id)
         assert recording is not None
         recording.duration = seg.start + seg.duration
         session.commit()
-    queues.enqueue_live_transcription(ctx.redis, recording_id, seg.index)
+    if not error:
+        queues.enqueue_live_transcription(ctx.redis, recording_id, seg.index)
 
 
 def _live_recording(ctx: Context, source_id: int) -> int:

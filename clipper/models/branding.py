@@ -29,6 +29,8 @@ class Branding(Timestamps, Base):
     caption_outline: Mapped[str] = mapped_column(String(7), default="#000000")
     caption_position: Mapped[str] = mapped_column(String(10), default="bottom")
     caption_uppercase: Mapped[bool] = mapped_column(default=False)
+    caption_box: Mapped[bool] = mapped_column(default=False)  # a solid box behind caption lines
+    background_colour: Mapped[str] = mapped_column(String(7), default="#12284C")  # behind audiograms
 
     @classmethod
     def current(cls, session: Session) -> Branding:

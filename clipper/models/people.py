@@ -21,6 +21,7 @@ class Person(Timestamps, Base):
     constituency: Mapped[str] = mapped_column(String(200), default="")
     party: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    photo_key: Mapped[str] = mapped_column(String(500), default="")  # behind their audiograms; empty: none
 
     @property
     def label(self) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 import ffmpeg as ffmpeg_python
 
 from clipper import ffmpeg
+from clipper.limits import output_rate
+from clipper.render.audiogram import audiogram_frames, rate
 from clipper.render.plan import RenderPlan
 from clipper.render.presets import PRESETS, _even, output_size
 
@@ -27,31 +29,20 @@ def sizes(plan: RenderPlan) -> dict[str, tuple[int, int]]:
 
 def video_graph(plan: RenderPlan, audio: Path, ass: Mapping[str, Path], outputs: Mapping[str, Path]) -> Any:
     """All variants in one ffmpeg run: decode once, split, compose each aspect, encode, copy the shared audio."""
-    s, fps = plan.source, plan.source.fps or 25.0
+    fps = plan.source.fps or 25.0
     wanted = sizes(plan)
-    # Seek fast before the input, half a frame early so float rounding never drops the first frame,
-    # then keep exactly the clip's frames.
-    frames = round(plan.duration * fps)
-    src = ffmpeg.hardened_input(s.path, ss=f"{max(0.0, plan.start - 0.5 / fps):.6f}", t=f"{plan.duration + 1 / fps:.6f}")
-    v = src.video.filter("trim", end_frame=frames).filter("setpts", "PTS-STARTPTS")
-    blurred = [n for n in plan.presets if n != "landscape" and plan.crop_x is None]
-    branches = ffmpeg_python.filter_multi_output(v, "split", len(plan.presets) + (1 if blurred else 0))
-    backgrounds = _backgrounds(branches[len(plan.presets)], plan, blurred, wanted) if blurred else {}
-    logos = _logos(plan, wanted)
+    out_fps = output_rate(fps)  # at most 60 frames a second written, whatever the source declares
     sound = ffmpeg.hardened_input(audio).audio
+    if plan.source.has_video:
+        pictures = _pictures(plan, wanted)
+    else:  # radio, podcasts: an audiogram of the clip's own (finished) audio
+        pictures = audiogram_frames(plan, sound, wanted)
+    logos = _logos(plan, wanted)
     outs = []
-    for i, name in enumerate(plan.presets):
+    for name in plan.presets:
         width, height = wanted[name]
-        branch = branches[i]
-        if name in backgrounds:
-            fg = branch.filter("scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2)
-            frame = ffmpeg_python.overlay(backgrounds[name], fg, x="(W-w)/2", y="(H-h)/2")
-        elif name == "landscape":
-            frame = branch.filter("scale", width, height)
-        else:
-            frame = _crop(branch, plan, width, height)
-        frame = frame.filter("setsar", 1)
-        if plan.end_card_seconds:
+        frame = pictures[name].filter("setsar", 1)
+        if plan.end_card_seconds and plan.source.has_video:
             frame = frame.filter("tpad", stop_mode="add", stop_duration=f"{plan.end_card_seconds:.3f}", color="black")
         if name in logos:
             margin = round(min(width, height) * 0.04)
@@ -64,10 +55,55 @@ def video_graph(plan: RenderPlan, audio: Path, ass: Mapping[str, Path], outputs:
         enc = plan.encoder
         outs.append(ffmpeg_python.output(
             frame, sound, str(outputs[name]), vcodec="libx264", preset=enc.preset, crf=enc.crf, acodec="copy",
-            r=f"{fps:.6f}".rstrip("0").rstrip("."), movflags="+faststart",
-            **{"profile:v": "high", "pix_fmt": "yuv420p", "x264-params": "keyint=" + str(max(1, round(fps * 2)))},
+            r=rate(out_fps), movflags="+faststart",
+            **{"profile:v": "high", "pix_fmt": "yuv420p", "x264-params": "keyint=" + str(max(1, round(out_fps * 2)))},
         ))
     return ffmpeg_python.merge_outputs(*outs)
+
+
+def _pictures(plan: RenderPlan, wanted: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
+    """Decode once, split, and compose each aspect: scaled, cropped, or over the shared blurred background."""
+    s, fps = plan.source, plan.source.fps or 25.0
+    # Seek fast before the input, half a frame early so float rounding never drops the first frame,
+    # then keep exactly the clip's frames.
+    frames = round(plan.duration * fps)
+    src = ffmpeg.hardened_input(s.path, ss=f"{max(0.0, plan.start - 0.5 / fps):.6f}", t=f"{plan.duration + 1 / fps:.6f}")
+    v = src.video.filter("trim", end_frame=frames).filter("setpts", "PTS-STARTPTS")
+    out_fps = output_rate(fps)  # at most 60 frames a second written, whatever the source declares
+    v = v.filter("fps", f"{out_fps:.6f}") if out_fps != fps else v
+    blurred = banded(plan)
+    branches = ffmpeg_python.filter_multi_output(v, "split", len(plan.presets) + (1 if blurred else 0))
+    backgrounds = _backgrounds(branches[len(plan.presets)], plan, blurred, wanted) if blurred else {}
+    out = {}
+    for i, name in enumerate(plan.presets):
+        width, height = wanted[name]
+        branch = branches[i]
+        if name in backgrounds:
+            fg = branch.filter("scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2)
+            out[name] = ffmpeg_python.overlay(backgrounds[name], fg, x="(W-w)/2", y="(H-h)/2")
+        elif name == "landscape":
+            out[name] = branch.filter("scale", width, height)
+        else:
+            out[name] = _crop(branch, plan, width, height)
+    return out
+
+
+def banded(plan: RenderPlan) -> list[str]:
+    """The presets that show the whole picture over a blurred band (not landscape, not a volunteer's crop)."""
+    if not plan.source.has_video or plan.crop_x is not None:
+        return []
+    return [n for n in plan.presets if n != "landscape"]
+
+
+def picture_bottom(plan: RenderPlan, name: str, size: tuple[int, int]) -> int | None:
+    """Where the picture ends in a banded preset (what ``scale=...:force_original_aspect_ratio=decrease``
+    and the centred overlay give); None where the picture fills the frame."""
+    if name not in banded(plan):
+        return None
+    s, (width, height) = plan.source, size
+    scale = min(width / s.width, height / s.height)
+    fg_h = int(s.height * scale) // 2 * 2
+    return (height - fg_h) // 2 + fg_h
 
 
 def _backgrounds(stream: Any, plan: RenderPlan, names: list[str], wanted: Mapping[str, tuple[int, int]]) -> dict[str, Any]:

@@ -33,6 +33,11 @@ class Source:
     has_audio: bool = True
     duration: float = 0.0
 
+    @property
+    def has_video(self) -> bool:
+        """False for radio and podcasts (no picture, or only cover art): those render as audiograms."""
+        return self.width > 0 and self.height > 0
+
 
 @dataclass(frozen=True)
 class RenderPlan:
@@ -45,6 +50,7 @@ class RenderPlan:
     speaker: str = ""
     speaker_role: str = ""
     crop_x: float | None = None  # 0..1 horizontal crop position for square/vertical; None: blurred background
+    photo: Path | None = None  # the speaker's photo behind an audiogram (a PNG/JPEG we fetched); None: colour
     branding: BrandingOptions = field(default_factory=BrandingOptions)
     loudness: Loudness = field(default_factory=Loudness)
     encoder: Encoder = field(default_factory=Encoder)
@@ -66,7 +72,7 @@ class RenderPlan:
 
 def build_plan(source: Source, *, start: float, end: float, presets: Sequence[str],
                words: Sequence[Mapping[str, object]] = (), title: str = "", speaker: str = "",
-               speaker_role: str = "", crop_x: float | None = None, branding: BrandingOptions | None = None,
+               speaker_role: str = "", crop_x: float | None = None, photo: Path | None = None, branding: BrandingOptions | None = None,
                loudness: Loudness | None = None, encoder: Encoder | None = None,
                max_seconds: Mapping[str, float] | None = None, timeout: float = 3 * 3600.0) -> RenderPlan:
     """Check a clip against the presets' limits and the branding rules; snap its cut to whole frames."""
@@ -96,6 +102,6 @@ def build_plan(source: Source, *, start: float, end: float, presets: Sequence[st
     return RenderPlan(
         source=source, start=start, end=end, presets=tuple(dict.fromkeys(presets)),
         words=tuple(relative_words(words, start, end)), title=title, speaker=speaker, speaker_role=speaker_role,
-        crop_x=crop_x, branding=branding, loudness=loudness or Loudness(), encoder=encoder or Encoder(),
+        crop_x=crop_x, photo=photo, branding=branding, loudness=loudness or Loudness(), encoder=encoder or Encoder(),
         timeout=timeout,
     )

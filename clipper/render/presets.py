@@ -28,8 +28,8 @@ def _even(value: float) -> int:
 
 
 def output_size(preset: Preset, src_width: int, src_height: int) -> tuple[int, int]:
-    """Landscape keeps a smaller source's own size (never upscaled); square and vertical are fixed."""
-    if preset.name != "landscape":
+    """Landscape keeps a smaller source's own size (never upscaled); square, vertical and audiograms are fixed."""
+    if preset.name != "landscape" or src_width <= 0 or src_height <= 0:  # no picture: an audiogram, full size
         return preset.width, preset.height
     scale = min(1.0, preset.width / src_width, preset.height / src_height)
     return _even(src_width * scale), _even(src_height * scale)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from clipper import captions, ffmpeg
 from clipper.probe import probe
-from clipper.render.graph import sizes, video_graph
-from clipper.render.loudness import audio_graph
+from clipper.render.graph import picture_bottom, sizes, video_graph
+from clipper.render.loudness import Measured, finished_audio
 from clipper.render.plan import RenderPlan
 
 
@@ -21,6 +21,7 @@ class Rendered:
     width: int
     height: int
     duration: float
+    loudness: Measured | None = None  # the finished audio's EBU R128 figures (None: no sound in the source)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def write_ass(plan: RenderPlan, workdir: Path) -> dict[str, Path]:
     for name, (width, height) in sizes(plan).items():
         groups = captions.group(plan.words, captions.LAYOUTS[name])
         text = captions.ass_document(groups, width=width, height=height, aspect=name,
-                                     style=plan.branding.caption_style, duration=plan.total, overlay=overlay)
+                                     style=plan.branding.caption_style, duration=plan.total, overlay=overlay,
+                                     picture_bottom=picture_bottom(plan, name, (width, height)))
         path = workdir / f"{name}.ass"
         path.write_text(text, encoding="utf-8")
         paths[name] = path
@@ -60,8 +62,7 @@ def render(plan: RenderPlan, workdir: Path, progress: Callable[[float], None] | 
     workdir.mkdir(parents=True, exist_ok=True)
     ass = write_ass(plan, workdir)
     audio = workdir / "audio.m4a"
-    graph, trusted = audio_graph(plan, audio)
-    ffmpeg.run(graph, trusted=trusted, timeout=plan.timeout)
+    loudness = finished_audio(plan, audio, workdir)
     if progress:
         progress(0.1)
     outputs = {name: workdir / f"{name}.mp4" for name in plan.presets}
@@ -74,7 +75,7 @@ def render(plan: RenderPlan, workdir: Path, progress: Callable[[float], None] | 
         poster = workdir / f"{name}.jpg"
         ffmpeg.run(["-ss", f"{min(1.0, plan.duration / 2):.3f}", "-i", str(path), "-frames:v", "1", "-q:v", "3",
                     "-y", str(poster)], trusted=True, timeout=120)
-        results.append(Rendered(name, path, poster, info.width, info.height, info.duration))
+        results.append(Rendered(name, path, poster, info.width, info.height, info.duration, loudness))
     if progress:
         progress(1.0)
     return results

@@ -17,7 +17,7 @@ from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 PAGES = ["/", "/recordings", "/recordings/add", "/search?q=budget", "/clips", "/clips/mine", "/review",
-         "/admin/users", "/admin/people", "/admin/glossary", "/admin/branding"]
+         "/admin/users", "/admin/people", "/admin/glossary", "/admin/branding", "/review/audit"]
 
 
 def _ready_recording(live: LiveServer) -> int:
@@ -54,6 +54,10 @@ def test_desk_pages_run_under_the_policy(live_server, page_as, browser) -> None:
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None and response.status < 400, path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        blocked += _blocked(page)
+    for path in (f"/recordings/{rid}/edit", f"/recordings/{rid}/delete"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status < 400, path
         blocked += _blocked(page)
     page.goto(f"{live_server.url}/recordings/{rid}")
     page.wait_for_selector("body[data-desk-ready='1']")

@@ -51,6 +51,16 @@ def _word(page: Any, i: int) -> Any:
     return page.locator(f'#transcript .w[data-i="{i}"]')
 
 
+def _park(page: Any, i: int) -> None:
+    """The playhead exactly at word ``i``, paused: a click plays from the word, K pauses, → then ← land on it."""
+    _word(page, i).click()
+    expect(page.locator("#play")).to_have_text("Pause")
+    page.locator("#transcript").focus()
+    page.keyboard.press("k")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+
+
 def _open(page: Any, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("body[data-desk-ready='1']")
@@ -116,14 +126,12 @@ def test_frames_io_keys_and_bad_ranges(live_server, page_as) -> None:
     rid = _ready_recording(live_server, SENTENCES)
     page = page_as("volunteer")
     _open(page, f"{live_server.url}/recordings/{rid}")
-    _word(page, 2).click()  # playhead at 2.0 s
-    page.locator("#transcript").focus()
+    _park(page, 2)  # playhead at 2.0 s
     page.keyboard.press("i")
     page.keyboard.press("Period")  # one frame on
     page.keyboard.press("Period")
     expect(page.locator("#clock")).to_have_text("0:02.08")
-    _word(page, 1).click()
-    page.locator("#transcript").focus()
+    _park(page, 1)
     page.keyboard.press("o")  # out (1.5 s) before in (2.0 s)
     expect(page.locator("#duration")).to_contain_text("before the in point")
     page.click("#save")

@@ -18,10 +18,10 @@ needs_espeak = pytest.mark.skipif(not have("espeak-ng"), reason="espeak-ng is in
 
 
 @pytest.fixture(scope="session")
-def openai_options(pytestconfig: pytest.Config) -> SpeechOptions:
-    """openai-whisper on the bundled weights, converted once and kept in pytest's cache."""
+def openai_options(whisper_cache: Path) -> SpeechOptions:
+    """openai-whisper on the bundled weights, converted once per test session."""
     pytest.importorskip("whisper", reason="the openai-whisper extra is not installed")
-    return SpeechOptions(backend="openai-whisper", cache_dir=str(pytestconfig.cache.mkdir("clipper-whisper")))
+    return SpeechOptions(backend="openai-whisper", cache_dir=str(whisper_cache))
 
 
 @pytest.fixture(scope="module")

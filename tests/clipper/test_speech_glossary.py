@@ -26,11 +26,11 @@ def names_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
 def test_glossary_names_are_spelt_right(backend: str, names_wav: Path, tmp_path: Path,
-                                        pytestconfig: pytest.Config) -> None:
+                                        whisper_cache: Path) -> None:
     if backend == "openai-whisper":
         pytest.importorskip("whisper", reason="the openai-whisper extra is not installed")
     pcm = decode_audio(names_wav, tmp_path / "names.pcm")
-    cache = str(pytestconfig.cache.mkdir("clipper-whisper"))
+    cache = str(whisper_cache)
     plain = load_backend(SpeechOptions(backend=backend, cache_dir=cache)).transcribe(str(pcm)).text
     told = load_backend(SpeechOptions(backend=backend, cache_dir=cache, glossary=NAMES)).transcribe(str(pcm)).text
     assert not all(name in plain for name in NAMES), plain  # without the glossary the model mishears them

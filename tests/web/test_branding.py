@@ -94,3 +94,40 @@ def test_only_admins_reach_branding(client, ctx) -> None:
 def test_anonymous_users_never_reach_the_preview(client) -> None:
     resp = client.get("/admin/branding/preview/square.png")
     assert resp.status_code in (302, 401, 403) and not resp.data.startswith(b"\x89PNG")
+
+
+def test_admin_pages_link_to_branding(client, ctx) -> None:
+    logged_in(client, ctx, "admin")
+    for path in ("/admin/users", "/admin/people"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'href="/admin/branding/"' in page, path
+
+
+def test_admins_are_told_while_renders_carry_no_imprint(client, ctx) -> None:
+    logged_in(client, ctx, "admin")
+    for path in ("/", "/recordings", "/admin/users"):
+        resp = client.get(path, follow_redirects=True)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "Renders carry no promoter imprint" in html, path
+        assert "UK law requires one" in html and 'href="/admin/branding/"' in html
+    post_form(client, "/admin/branding/", {**FORM, "imprint_text": "   "})
+    assert "no promoter imprint" in client.get("/recordings").get_data(as_text=True)  # blank is still none
+    post_form(client, "/admin/branding/", FORM)
+    assert "no promoter imprint" not in client.get("/recordings").get_data(as_text=True)
+
+
+def test_volunteers_do_not_see_the_imprint_banner(client, ctx) -> None:
+    logged_in(client, ctx, "volunteer")
+    html = client.get("/recordings").get_data(as_text=True)
+    assert "no promoter imprint" not in html
+
+
+def test_background_colour_and_caption_box_are_saved(client, ctx) -> None:
+    logged_in(client, ctx, "admin")
+    resp = post_form(client, "/admin/branding/", {**FORM, "background_colour": "#aa0033", "caption_box": "on"})
+    assert resp.status_code == 302
+    with ctx.sessions() as session:
+        b = Branding.current(session)
+        assert (b.background_colour, b.caption_box) == ("#AA0033", True)
+    bad = post_form(client, "/admin/branding/", {**FORM, "background_colour": "red;drawtext"})
+    assert bad.status_code == 400 and "must be a colour" in bad.get_data(as_text=True)

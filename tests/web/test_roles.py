@@ -24,6 +24,7 @@ MATRIX: dict[str, str] = {
     "health.healthz": "public",
     "files.serve": "public",  # signed URLs: the signature is the permission
     "static": "public",
+    "favicon.icon": "public",  # the site's icon, nothing private
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
     "gallery.index": "public",  # the supporters' gallery: published clips only
     "gallery.clip": "public",
@@ -45,6 +46,10 @@ MATRIX: dict[str, str] = {
     "search_pages.delete": "volunteer",
     "clip_lists.all_clips": "volunteer",
     "clip_lists.mine": "volunteer",
+    "clip_lists.delete": "volunteer",  # own draft or rejected clips only (checked in the view)
+    "clip_lists.api_delete": "volunteer",  # the same, for scripts
+    "recording_details.edit": "volunteer",  # who added it, social leads and admins (checked in the view)
+    "recording_details.save": "volunteer",
     "recording_page.page": "volunteer",
     "recording_page.words": "volunteer",
     "recording_page.recording_clips": "volunteer",
@@ -84,11 +89,14 @@ MATRIX: dict[str, str] = {
     "publishing.republish_form": "social_lead",
     "publishing.withdraw": "social_lead",
     "publishing.republish": "social_lead",
+    "audit.log": "social_lead",
     "live.create": "social_lead",
     "live.start": "social_lead",
     "live.stop": "social_lead",
     # admins
     "admin.home": "admin",
+    "recording_details.confirm_delete": "admin",
+    "recording_details.delete": "admin",
     "system.page": "admin",
     "system.retry": "admin",
     "system.delete": "admin",

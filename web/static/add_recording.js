@@ -51,7 +51,8 @@ byUpload?.addEventListener("submit", async (event) => {
   pause.hidden = false;
   current = new Upload(file, {
     endpoint: byUpload.dataset.endpoint,
-    metadata: { title: byUpload.querySelector("#upload-title").value, channel: byUpload.querySelector("#upload-channel").value },
+    metadata: { title: byUpload.querySelector("#upload-title").value, channel: byUpload.querySelector("#upload-channel").value,
+      aired_at: byUpload.querySelector("#upload-aired").value },
     onProgress: (sent, total) => {
       bar.value = total ? sent / total : 1;
       say(byUpload, `Uploaded ${Math.floor((100 * sent) / (total || 1))}% (${(sent / 1024 ** 2).toFixed(1)} of ${(total / 1024 ** 2).toFixed(1)} MB)`);

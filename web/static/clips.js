@@ -61,3 +61,10 @@ async function poll() {
 }
 
 if (table) setTimeout(poll, INTERVAL_MS);
+
+// Deleting a draft asks first (the server checks again that it is yours and still a draft).
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}

@@ -20,6 +20,13 @@ const state = { clip: null, inT: null, outT: null, fixes: new Map(), warnings: n
 let words = new Words({ s: [], e: [], w: [] });
 let transcript = null;
 
+// Wall-clock times in the team's time zone, 24-hour, as every other page shows them ("14:05:09").
+const zone = config.timezone || undefined;
+const clockTime = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit",
+  second: "2-digit", hourCycle: "h23" });
+const dateTime = new Intl.DateTimeFormat("en-GB", { timeZone: zone, day: "2-digit", month: "short", year: "numeric",
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
 export function fmt(t) {
   if (t === null || t === undefined || Number.isNaN(t)) return "–";
   const sign = t < 0 ? "-" : "";
@@ -242,6 +249,8 @@ function showStatus() {
   const locked = clip && clip.editable === false;
   for (const el of $("clip-form").querySelectorAll("input, textarea, button")) el.disabled = !!locked && el.id !== "new-clip";
   $("submit-clip").hidden = !!clip && clip.status === "submitted";
+  // drafts (and clips sent back) can be deleted; the server checks they are yours
+  $("delete-clip").hidden = !(clip && clip.id && ["draft", "rejected"].includes(clip.status));
   if (locked) message(`This clip is ${clip.status}; it can no longer be changed. Use “New clip” to mark another.`);
 }
 
@@ -342,7 +351,7 @@ async function save() {
     stats.saved = performance.now() - started;
     history.replaceState(null, "", `${location.pathname}?clip=${res.data.id}`);
     const warned = (res.data.caption_warnings || []).map((w) => `“${w.text}”: ${w.warnings.join(" ")}`);
-    message(`Saved${res.data.status === "draft" ? " as a draft" : ""} at ${new Date().toLocaleTimeString()}.` +
+    message(`Saved${res.data.status === "draft" ? " as a draft" : ""} at ${clockTime.format(new Date())}.` +
       (warned.length ? ` Check these caption words: ${warned.join("; ")}` : ""));
     refreshClips();
     return true;
@@ -423,7 +432,7 @@ function restoreDraft() {
   countTitle();
   showStatus();
   showRange();
-  $("restored-text").textContent = `Restored your unsaved edit from ${new Date(draft.at).toLocaleString()}. Save to keep it.`;
+  $("restored-text").textContent = `Restored your unsaved edit from ${dateTime.format(new Date(draft.at))}. Save to keep it.`;
   $("restored").hidden = false;
   return true;
 }
@@ -452,7 +461,24 @@ $("play").addEventListener("click", () => player.toggle());
 $("loop").addEventListener("click", loop);
 $("follow").addEventListener("change", (e) => { follow = e.target.checked; });
 $("show-keys").addEventListener("click", help);
+// Keyboard shortcuts mean nothing on a touch-only device (a phone): hide the button there.
+const touchOnly = () => window.matchMedia("(any-hover: none) and (any-pointer: coarse)").matches
+  || (navigator.maxTouchPoints > 0 && !window.matchMedia("(any-pointer: fine)").matches);
+$("show-keys").hidden = touchOnly();
 $("new-clip").addEventListener("click", newClip);
+$("delete-clip").addEventListener("click", deleteClip);
+
+async function deleteClip() {
+  const clip = state.clip;
+  if (!clip || !confirm(`Delete the draft “${clip.title || "Untitled clip"}”? This cannot be undone.`)) return;
+  const res = await api("DELETE", config.urls.clip + clip.id);
+  if (!res.ok) { problem(res); return; }
+  state.dirty = false;
+  dropDraft();
+  newClip();
+  message("Deleted the draft.");
+  refreshClips();
+}
 $("submit-clip").addEventListener("click", submit);
 $("clip-form").addEventListener("submit", (e) => { e.preventDefault(); save(); });
 for (const b of document.querySelectorAll("[data-nudge]")) {
@@ -513,8 +539,17 @@ async function start() {
   stats.fetched = performance.now();
   words = new Words(res.data);
   transcript = new Transcript($("transcript"), words, {
-    onSeek: (i) => { player.seek(words.start[i]); stats.seekAt = performance.now(); },
-    onSelect: (a, b) => { setRange(words.start[a], words.end[b]); player.seek(words.start[a]); },
+    // a click plays from the word (as the README says, and as text-based editors do); the first tap of a
+    // tap-tap selection on a phone only moves the playhead, so choosing the range is not drowned in sound
+    onSeek: (i, { play = true } = {}) => {
+      player.seek(words.start[i]);
+      if (play) player.play();
+      stats.seekAt = performance.now();
+    },
+    onSelect: (a, b) => { setRange(words.start[a], words.end[b]); player.pause(); player.seek(words.start[a]); },
+    onPending: (i) => {
+      message(i === null ? "" : `Clip starts at “${words.text[i]}”: now tap the clip's last word.`);
+    },
     onEditWord: (i) => {
       const input = $("caption-words").querySelector(`input[data-i="${i}"]`);
       if (input) { input.focus(); input.select(); }

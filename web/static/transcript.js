@@ -62,7 +62,7 @@ export class Words {
 }
 
 export class Transcript {
-  constructor(el, words, { onSeek, onSelect, onEditWord }) {
+  constructor(el, words, { onSeek, onSelect, onEditWord, onPending = () => {} }) {
     this.el = el;
     this.words = words;
     this.spans = new Array(words.n);
@@ -74,7 +74,10 @@ export class Transcript {
     this.onSeek = onSeek;
     this.onSelect = onSelect;
     this.onEditWord = onEditWord;
+    this.onPending = onPending;
     this.justSelected = false;
+    this.pointer = "mouse"; // the kind of pointer behind the last click: "touch" taps select first..last
+    this.pending = -1; // on touch: the first word tapped, waiting for the last one
   }
 
   // Renders the first chunk now and the rest in later tasks; resolves when every word is on the page.
@@ -135,11 +138,30 @@ export class Transcript {
   }
 
   _bind() {
+    this.el.addEventListener("pointerdown", (e) => { this.pointer = e.pointerType || "mouse"; });
     this.el.addEventListener("click", (e) => {
       const span = e.target.closest && e.target.closest(".w");
       if (!span) return;
       if (this.justSelected) { this.justSelected = false; return; }
       const i = +span.dataset.i;
+      if (this.pointer === "touch" && !e.shiftKey) {
+        // a phone has no shift key and dragging scrolls: tap the first word, then the last
+        e.preventDefault();
+        if (this.pending < 0) {
+          this.pending = i;
+          this.anchor = i;
+          this.mark("pending", i, i);
+          this.onSeek(i, { play: false });
+          this.onPending(i);
+        } else {
+          const a = Math.min(this.pending, i), b = Math.max(this.pending, i);
+          this.pending = -1;
+          this.mark("pending", 0, -1);
+          this.onPending(null);
+          this.onSelect(a, b);
+        }
+        return;
+      }
       if (e.shiftKey && this.anchor >= 0) {
         e.preventDefault();
         window.getSelection().removeAllRanges();

@@ -31,7 +31,7 @@ def alert_secret(secret_key: str, alert_id: int) -> str:
     return hmac.new(secret_key.encode(), f"alert-webhook-{alert_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def deliver_alert(hit_id: int) -> str:
+def deliver_alert(hit_id: int, timeout: float = 10.0) -> str:
     ctx = current()
     s = ctx.settings
     with ctx.sessions() as session:
@@ -47,7 +47,7 @@ def deliver_alert(hit_id: int) -> str:
             "X-Clipper-Signature": "sha256=" + signature(alert_secret(s.secret_key, alert.id), stamp, body)})
         try:
             check_url(alert.webhook_url, AddressPolicy(s.url_allowed_hosts))
-            with urllib.request.build_opener(_NoRedirects).open(request, timeout=10) as response:
+            with urllib.request.build_opener(_NoRedirects).open(request, timeout=timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             status = exc.code

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from clipper.download import DownloadOptions, download
 from clipper.errors import InvalidInput
+from clipper.limits import limits_from
 from clipper.models import Recording, Upload
-from clipper.probe import Limits, probe
+from clipper.probe import probe
 from clipper.recordings import get_recording, original_key, upload_key, upload_pieces_prefix
 from workers import queues
 from workers.context import Context, current
@@ -32,7 +33,7 @@ def ingest_recording(recording_id: int) -> str:
         try:
             with outcome_on(session, recording):
                 local = _fetch(ctx, session, recording, work)
-                info = probe(local, Limits(s.max_duration_seconds, s.max_width, s.max_height, s.max_streams))
+                info = probe(local, limits_from(s))
                 key = original_key(recording_id, info.container)
                 ctx.store.put_file(key, local)
                 if recording.source != "url":

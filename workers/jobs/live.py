@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clipper import glossary
+from clipper.errors import ClipperError
 from clipper.live import alerts
 from clipper.models import LiveSegment, Recording, Segment
 from clipper.recordings import get_recording
@@ -26,25 +27,28 @@ from clipper.speech.chunks import Chunk
 from clipper.speech.store import append_chunk
 from workers import queues
 from workers.context import Context, current
+from workers.jobs.alerts import deliver_alert
 from workers.jobs.common import outcome_on
 from workers.jobs.transcribe import speech_options
 
 EDGE_GUARD = 2.0  # seconds before the end of the audio where words are not final yet
 MAX_PENDING = 120.0  # speech this long without a pause is taken anyway, to keep up with the air
-LOCK_SECONDS = 900
+LOCK_SECONDS = 30  # renewed after each stretch; a killed worker's lock lapses this soon
+MAX_RUN = 3  # segments per stretch: each stretch commits, so a crash loses at most this much work
+INLINE_DELIVERY_TIMEOUT = 3.0  # seconds a slow webhook may hold up the transcript before a job takes over
 
 
 def transcribe_live(recording_id: int, final: bool = False) -> str:
     ctx = current()
     with ctx.redis.lock(f"clipper:live-transcribe:{recording_id}", timeout=LOCK_SECONDS,
-                        blocking_timeout=LOCK_SECONDS):
+                        blocking_timeout=LOCK_SECONDS * 4) as lock:
         with ctx.sessions() as session:
             recording = get_recording(session, recording_id)
             work = ctx.workdir(f"live-{recording_id}")
             try:
                 with outcome_on(session, recording, failed_status=recording.status):
                     while _transcribe_stretch(ctx, session, recording, work, final=final):
-                        pass
+                        lock.reacquire()
                     if final:
                         _finish(ctx, session, recording, work)
             finally:
@@ -60,7 +64,7 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     if not pending:
         return False
     run = [pending[0]]
-    for seg in pending[1:]:
+    for seg in pending[1:MAX_RUN]:
         if seg.gap_before > 0 or abs(seg.start - run[-1].end) > 0.05:
             break  # audio after a gap is read on its own, so its words keep their true times
         run.append(seg)
@@ -68,12 +72,13 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     end = run[-1].end
     if not final and len(run) == len(pending) and end - start < EDGE_GUARD * 2:
         return False  # too little new audio past the checkpoint: wait for the next segment
-    joined = work / "joined.ts"
-    with joined.open("wb") as out:
-        for seg in run:
-            with ctx.store.open(seg.storage_key) as fh:
-                shutil.copyfileobj(fh, out)
-    pcm = decode_audio(joined, work / "audio.pcm", timeout=ctx.settings.ffmpeg_timeout, start=start - run[0].start)
+    try:
+        pcm = decode_audio(_join(ctx, run, work / "joined.ts"), work / "audio.pcm",
+                           timeout=ctx.settings.ffmpeg_timeout, start=start - run[0].start)
+    except ClipperError:
+        if _set_aside_bad_segments(ctx, session, run, work):
+            return True
+        raise  # the run fails as a whole, not one segment: let RQ retry the job
     terms = tuple(e.term for e in glossary.list_terms(session))
     backend = load_backend(speech_options(ctx.settings, terms))
     result = backend.transcribe_array(read_pcm(pcm), None, offset=start)
@@ -105,23 +110,51 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     session.commit()  # words, checkpoint and alert hits together: a rerun after a crash starts here
     for hit in fired:
         if hit.webhook:
-            queues.enqueue_alert_delivery(ctx.redis, hit.hit_id)
+            _deliver_now(ctx, hit.hit_id)
     return not at_edge
+
+
+def _deliver_now(ctx: Context, hit_id: int) -> None:
+    """Send the alert from here, seconds after the words were stored; a failure is retried by a job."""
+    try:
+        deliver_alert(hit_id, timeout=INLINE_DELIVERY_TIMEOUT)
+    except Exception:  # the webhook is slow or down: the publish queue retries it with back-off
+        queues.enqueue_alert_delivery(ctx.redis, hit_id)
+
+
+def _join(ctx: Context, segments: list[LiveSegment], dest: Path) -> Path:
+    """MPEG-TS segments joined by concatenation (the format is made for it)."""
+    with dest.open("wb") as out:
+        for seg in segments:
+            with ctx.store.open(seg.storage_key) as fh:
+                shutil.copyfileobj(fh, out)
+    return dest
+
+
+def _set_aside_bad_segments(ctx: Context, session: Session, run: list[LiveSegment], work: Path) -> bool:
+    """A run that would not decode: mark the segments that are not media failed (their time becomes a
+    hole in the transcript, said on the segment) so the rest is transcribed; False when none is bad."""
+    bad = 0
+    for seg in run:
+        try:
+            decode_audio(_join(ctx, [seg], work / "one.ts"), work / "one.pcm", timeout=ctx.settings.ffmpeg_timeout)
+        except ClipperError as exc:
+            seg.status, seg.error = "failed", f"This part of the stream was not media we can read: {exc.message}"[:2000]
+            bad += 1
+    if bad:
+        session.commit()
+    return bool(bad)
 
 
 def _finish(ctx: Context, session: Session, recording: Recording, work: Path) -> None:
     """The stream ended: the segments joined become the original, and the recording is ready."""
-    segments = session.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id)
-                               .order_by(LiveSegment.idx)).all()
+    segments = list(session.scalars(select(LiveSegment).where(
+        LiveSegment.recording_id == recording.id, LiveSegment.status != "failed").order_by(LiveSegment.idx)))
     if not segments:
         recording.fail("The stream ended before anything was recorded.")
         session.commit()
         return
-    joined = work / "original.ts"
-    with joined.open("wb") as out:
-        for seg in segments:
-            with ctx.store.open(seg.storage_key) as fh:
-                shutil.copyfileobj(fh, out)
+    joined = _join(ctx, segments, work / "original.ts")
     key = f"recordings/{recording.id}/original.ts"
     ctx.store.put_file(key, joined)
     recording.original_key, recording.duration = key, segments[-1].end

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from clipper.errors import ClipperError
+from clipper.limits import limits_from
 from clipper.models import Recording
-from clipper.probe import Limits, probe
+from clipper.probe import probe
 from clipper.proxy import ProxyOptions
 from clipper.proxy import make_proxy as build_proxy
 from clipper.recordings import get_recording
@@ -39,7 +40,7 @@ def make_proxy(recording_id: int) -> str:
         try:
             with proxy_outcome(session, recording):
                 original = ctx.store.get_file(recording.original_key, work / "original")
-                info = probe(original, Limits(s.max_duration_seconds, s.max_width, s.max_height, s.max_streams))
+                info = probe(original, limits_from(s))
                 made = build_proxy(original, info, work / "out", ProxyOptions(timeout=s.ffmpeg_timeout))
                 prefix = f"recordings/{recording_id}"
                 keys = {"proxy_key": f"{prefix}/proxy.mp4", "peaks_key": "", "poster_key": ""}

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rq import get_current_job
 from sqlalchemy.orm import Session
 
 from clipper.clips import get_clip
@@ -22,6 +23,7 @@ from clipper.errors import ClipperError, RenderError, StorageError
 from clipper.models import Branding, Clip, Render, utcnow
 from clipper.probe import probe
 from clipper.render import Encoder, Loudness, Source, build_plan, options_from, render, rough_preview, write_sidecars
+from clipper.render.speaker import speaker_for
 from storage import ObjectStore
 from workers.context import Context, current
 from workers.jobs.common import INTERNAL_ERROR
@@ -43,16 +45,19 @@ def render_clip(clip_id: int) -> str:
         for row in rows:
             row.status, row.error, row.progress = "rendering", "", 0.0
         session.commit()
+        job_progress(0.0)
         work = ctx.workdir(f"render-{clip_id}")
         try:
             with outcome_on_rows(session, rows):
                 source = fetch_original(ctx, clip, work)
                 record = session.get(Branding, 1)
                 logo = fetch_logo(ctx.store, record.logo_key, work) if record and record.logo_key else None
+                speaker = speaker_for(session, clip.speaker, clip.speaker_role)  # role from the People page
+                photo = fetch_photo(ctx.store, speaker.photo_key, work) if not source.has_video else None
                 plan = build_plan(
                     source, start=clip.start, end=clip.end, presets=[r.preset for r in rows],
-                    words=clip.caption_words or [], title=clip.title, speaker=clip.speaker,
-                    speaker_role=clip.speaker_role, crop_x=clip.crop_x,
+                    words=clip.caption_words or [], title=clip.title, speaker=speaker.name,
+                    speaker_role=speaker.role, crop_x=clip.crop_x, photo=photo,
                     branding=options_from(record, logo_path=logo, default_font=s.caption_font),
                     loudness=Loudness(s.render_loudness_lufs, s.render_true_peak),
                     encoder=Encoder(s.render_x264_preset, s.render_crf), timeout=s.ffmpeg_timeout,
@@ -77,6 +82,7 @@ def render_clip(clip_id: int) -> str:
                     row.srt_key, row.vtt_key, row.poster_key = srt, vtt, poster
                     row.status, row.progress, row.error, row.finished_at = "done", 1.0, "", utcnow()
                     session.commit()
+                job_progress(1.0)
                 # The gallery: publish (or refresh) once approved and every render is done.
                 publish_when_ready(ctx, session, clip, results, work)
         finally:
@@ -88,6 +94,8 @@ def preview_clip(clip_id: int) -> str:
     """A rough cut (keyframes, no captions, no re-encode) at the link the full render will replace."""
     ctx = current()
     with ctx.sessions() as session:
+        if session.get(Clip, clip_id) is None:
+            return "deleted"  # the volunteer deleted the draft before its preview was made: nothing to do
         clip = get_clip(session, clip_id)
         row = render_rows(session, clip)[0]
         if row.status in ("done", "rendering"):
@@ -96,14 +104,21 @@ def preview_clip(clip_id: int) -> str:
         try:
             with outcome_on_rows(session, [row]):
                 source = fetch_original(ctx, clip, work)
-                out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
-                key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
-                                   content_type="video/mp4", cache_control=VIDEO_CACHE)
-                session.refresh(row)
-                if row.status not in ("done", "rendering"):
-                    row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
-                    row.size, row.sha256 = out.stat().st_size, sha256_file(out)
-                    session.commit()
+                # A save while this job runs is not queued again (one job per clip): cut again until the
+                # preview matches the clip as it is now, so the reviewer never watches an older cut.
+                for _ in range(3):
+                    cut = (clip.start, clip.end)
+                    out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
+                    key = put_verified(ctx.store, f"clips/{clip_id}/{row.preset}.mp4", out, public=True,
+                                       content_type="video/mp4", cache_control=VIDEO_CACHE)
+                    session.refresh(row)
+                    if row.status not in ("done", "rendering"):
+                        row.storage_key, row.public_url, row.status = key, public_url(ctx.store, key), "preview"
+                        row.size, row.sha256 = out.stat().st_size, sha256_file(out)
+                        session.commit()
+                    session.refresh(clip)
+                    if (clip.start, clip.end) == cut or row.status in ("done", "rendering"):
+                        break
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return row.status
@@ -147,6 +162,7 @@ def _fail(session: Session, rows: list[Render], message: str) -> None:
 
 
 def rows_progress(session: Session, rows: list[Render], *, high: float = 1.0):  # type: ignore[no-untyped-def]
+    """Progress on the render rows and in ``job.meta`` (what ``GET /api/v1/jobs/<id>`` reports), once a second."""
     last = [0.0]
 
     def report(fraction: float) -> None:
@@ -154,11 +170,20 @@ def rows_progress(session: Session, rows: list[Render], *, high: float = 1.0):  
         if now - last[0] < 1.0 and fraction < 1.0:
             return
         last[0] = now
+        value = round(min(1.0, fraction) * high, 4)
         for row in rows:
-            row.progress = round(min(1.0, fraction) * high, 4)
+            row.progress = value
         session.commit()
+        job_progress(value)
 
     return report
+
+
+def job_progress(value: float) -> None:
+    job = get_current_job()
+    if job is not None:
+        job.meta["progress"] = value
+        job.save_meta()
 
 
 def fetch_original(ctx: Context, clip: Clip, work: Path) -> Source:
@@ -178,6 +203,13 @@ def fetch_logo(store: ObjectStore, key: str, work: Path) -> Path:
         raise RenderError("The logo file is missing from storage: upload it again on the Branding page, "
                           "or remove the logo.")
     return store.get_file(key, work / "logo.png")
+
+
+def fetch_photo(store: ObjectStore, key: str, work: Path) -> Path | None:
+    """The speaker's photo for an audiogram; a missing one falls back to the background colour."""
+    if not key or not store.exists(key):
+        return None
+    return store.get_file(key, work / ("photo." + key.rsplit(".", 1)[-1]))
 
 
 def public_url(store: ObjectStore, key: str) -> str:
