@@ -74,12 +74,17 @@ class Settings:
     web_threads: int = _setting(16, "Threads per web process (waitress: threads in all).")
     log_format: str = _setting("text", "Log lines as `text` or `json` (one object per line, with the request and job ids).")
     metrics_token: str = _setting("", "Bearer token Prometheus sends to read `/metrics`. Empty: only admins and requests from this machine (loopback) may read it.")
-    url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated `host:port` entries that URL ingest may fetch even when they resolve to private or loopback addresses (a bare `host` allows ports 80 and 443 only; `host:*` any port). Off by default; for tests and a newsroom's own capture server.")
+    url_allowed_hosts: tuple[str, ...] = _setting((), "Comma-separated `host:port` entries that URL ingest may fetch, and channels (Mastodon instance, Bluesky PDS, Telegram Bot API server, webhook) may connect to, even when they resolve to private or loopback addresses (a bare `host` allows ports 80 and 443 only; `host:*` any port). Off by default; for tests and a newsroom's own capture server.")
     session_days: int = _setting(14, "How long a login lasts, in days (also with 'Keep me logged in'). Logging out, a password reset, a role change or deactivation ends every session of that user sooner.")
     login_failures_per_address: int = _setting(20, "Failed log-ins allowed from one address in 15 minutes, whatever the emails tried; then that address waits (HTTP 429).")
     trusted_proxies: tuple[str, ...] = _setting((), "Comma-separated addresses or networks (CIDR) of your reverse proxies. Only a request from one of them has its X-Forwarded-For believed. Empty: the connecting address is the client's.")
     max_body_bytes: int = _setting(512 * 1024, "Largest request body in bytes for JSON and form requests (uploads have their own caps); bigger ones get 413 before they are read.")
     max_upload_chunk_bytes: int = _setting(64 * 1024**2, "Largest single PATCH of a resumable (tus) upload in bytes; clients send the file in chunks up to this size.")
+    credentials_key: str = _setting("", "Key that encrypts channel credentials at rest (any long random string). Empty: derived from CLIPPER_SECRET_KEY; changing it makes saved credentials unreadable (reconnect the channels).")
+    publish_lease_seconds: int = _setting(300, "Longest a post may be `sending` (uploads and the platform's processing included); after that it is checked with the platform, never blindly sent again.")
+    publish_max_attempts: int = _setting(5, "Tries for a post that meets passing errors (429, 5xx, connection refused) before it is marked failed.")
+    publish_retry_seconds: float = _setting(30.0, "First wait before trying a post again after a passing error that names no time (doubles each try, at most 30 minutes); a platform's Retry-After wins.")
+    publish_request_timeout: float = _setting(60.0, "Seconds to wait for one request to a social platform or webhook.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

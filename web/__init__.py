@@ -81,6 +81,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         api_transcripts,
         audit,
         branding,
+        channels,
         clip_lists,
         embed,
         favicon,
@@ -88,6 +89,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         gallery,
         live,
         pages,
+        posting,
         public_media,
         publishing,
         recording_details,
@@ -100,5 +102,5 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts, audit, favicon, recording_details, publishing, gallery,
-            public_media, embed, feeds]
+            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels,
+            publishing, gallery, public_media, embed, feeds]

@@ -7,11 +7,13 @@ same work asked for twice while it is still waiting runs once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
 from workers import logs
 
@@ -42,6 +44,9 @@ TRANSCRIBE_LIVE = JobKind(TRANSCRIBE, "workers.jobs.live.transcribe_live", timeo
 DELIVER_ALERT = JobKind(PUBLISH, "workers.jobs.alerts.deliver_alert", timeout=60, retries=3, retry_interval=5)
 # The browser proxy runs beside transcription (ingest queue); it never changes the recording's status.
 MAKE_PROXY = JobKind(INGEST, "workers.jobs.proxy.make_proxy", timeout=3 * 3600, retries=1)
+# Posts: no RQ retries — the post's own state machine decides (clipper/posts.py), and one job id per
+# post, scheduled at its time with RQ's scheduler (the sweep re-queues what Redis lost).
+PUBLISH_POST = JobKind(PUBLISH, "workers.jobs.publish.publish_post", timeout=600)
 
 
 def enqueue(conn: redis.Redis, kind: JobKind, job_id: str, *args: object, **kwargs: object) -> Job:
@@ -92,6 +97,39 @@ def enqueue_alert_delivery(conn: redis.Redis, hit_id: int) -> Job:
 
 def enqueue_preview(conn: redis.Redis, clip_id: int) -> Job:
     return enqueue(conn, PREVIEW_CLIP, f"preview-clip-{clip_id}", clip_id)
+
+
+def publish_job_id(post_id: int) -> str:
+    return f"publish-post-{post_id}"
+
+
+def enqueue_publish(conn: redis.Redis, post_id: int, at: datetime | None = None) -> Job:
+    """Queue a post's job now, or at ``at`` (naive UTC or aware) with RQ's scheduler.
+
+    Enqueueing again moves the one job (same id); a job that runs early or twice does nothing, because
+    the post itself is claimed with a compare-and-set (clipper/posts.py)."""
+    kind, job_id = PUBLISH_POST, publish_job_id(post_id)
+    queue = Queue(kind.queue, connection=conn)
+    options = {"job_id": job_id, "job_timeout": kind.timeout, "result_ttl": kind.result_ttl,
+               "failure_ttl": kind.failure_ttl}
+    when = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+    if when is not None and when > datetime.now(UTC):
+        return queue.enqueue_at(when, kind.func, post_id, **options)
+    ScheduledJobRegistry(queue=queue).remove(job_id)
+    return queue.enqueue(kind.func, post_id, **options)
+
+
+def publish_waiting(conn: redis.Redis, post_id: int) -> bool:
+    """Whether Redis still holds a job that will run this post (queued, scheduled or running)."""
+    job_id = publish_job_id(post_id)
+    queue = Queue(PUBLISH, connection=conn)
+    if conn.zscore(ScheduledJobRegistry(queue=queue).key, job_id) is not None:
+        return True
+    try:
+        status = Job.fetch(job_id, connection=conn).get_status(refresh=True)
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED)
 
 
 def job_state(conn: redis.Redis, job_id: str) -> dict[str, object]:

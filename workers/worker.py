@@ -12,7 +12,7 @@ from rq.job import Job
 
 from clipper.settings import Settings
 from workers import context, logs, metrics, reconciler
-from workers.queues import QUEUES
+from workers.queues import PUBLISH, QUEUES
 from workers.redis import connect
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ def _media_seconds(job: Job) -> float:
 
 
 class ClipperWorker(JobFigures, Worker):
-    """RQ's forking worker, with our log context and job figures; its maintenance also re-queues lost work."""
+    """RQ's forking worker, with our log context and job figures; its maintenance also re-queues lost work,
+    and on workers serving ``publish``, posts that are due or scheduled but whose jobs Redis lost, and posts
+    left ``sending`` by a worker that died (they are checked with the platform, not sent again)."""
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -60,6 +62,13 @@ class ClipperWorker(JobFigures, Worker):
             reconciler.reconcile_once_per(context.current().sessions, self.connection, self.maintenance_interval)
         except Exception:  # the database may be restarting: try again next time, keep working meanwhile
             log.warning("could not look for lost work", exc_info=True)
+        if PUBLISH in self.queue_names():
+            from workers.jobs.publish import sweep_once_per
+
+            try:
+                sweep_once_per(self.maintenance_interval)
+            except Exception:  # the worker must keep working; the next tick tries again
+                log.warning("could not look for posts Redis lost", exc_info=True)
 
 
 class ClipperSimpleWorker(JobFigures, SimpleWorker):
@@ -75,6 +84,8 @@ def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = 
     context.configure(settings, redis_url)
     conn = connect(redis_url)
     queues = [Queue(n, connection=conn) for n in names]
+    if PUBLISH in names:
+        import workers.jobs.publish  # noqa: F401 - each job's work horse is forked: import once, here
     # Heartbeats every 10 s: a job whose worker died is "abandoned" 70 s after its last one, and the next
     # maintenance pass retries it (jobs declare retries). An idle worker only gets to maintenance when its
     # wait for work times out (worker_ttl - 15 s), so that wait is kept to worker_recovery_seconds.

@@ -2,7 +2,7 @@
 
 from clipper.models.base import Base, utcnow
 from clipper.models.branding import Branding
-from clipper.models.channel import POST_STATUSES, Channel, Post
+from clipper.models.channel import CHANNEL_KINDS, POST_STATUSES, Channel, Post
 from clipper.models.clip import CLIP_STATUSES, PRESETS, RENDER_STATUSES, Clip, Render
 from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
@@ -15,7 +15,7 @@ from clipper.models.user import ROLES, ApiToken, User
 
 __all__ = [
     "Base", "utcnow", "User", "ApiToken", "ROLES", "Recording", "Segment", "Word", "RECORDING_STATUSES",
-    "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES",
+    "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES", "CHANNEL_KINDS",
     "Event", "Upload", "GlossaryTerm",
     "Person", "SavedSearch", "LoginAttempt", "Branding", "LiveSource", "LiveSegment", "Alert", "AlertHit",
     "Publication", "PublicCount", "COUNT_KINDS",

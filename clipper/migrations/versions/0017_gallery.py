@@ -1,7 +1,7 @@
 """gallery: publications (the public snapshot of a clip, with its slug) and privacy-safe counts.
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
