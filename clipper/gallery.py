@@ -29,8 +29,9 @@ PAGE_SIZE = 24
 SHARE_WAYS = ("native", "whatsapp", "telegram", "x", "facebook", "email")
 
 # Called as hook(session, clip, user_id) inside the withdrawal's transaction, before it commits.
-# The posting area registers the function that cancels the clip's unsent social posts here
-# (clipper.posts), so a withdrawn clip is never posted later.
+# TO WIRE AT MERGE (lead): the clip's unsent social posts must be cancelled here, e.g. in ``withdraw``
+# below: ``posts.cancel_for_clip(session, clip.id, user_id, "The clip was withdrawn from the gallery.")``
+# (clipper/posts.py), or by appending that call to this list where the app starts.
 on_withdraw: list[Callable[[Session, Clip, int | None], None]] = []
 
 
