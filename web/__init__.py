@@ -55,13 +55,14 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     app.extensions["clipper.store"] = open_store(store_config(settings))
     ffmpeg.configure(child_limits(settings))  # the caps on every ffmpeg/ffprobe child (clipper.ffmpeg)
 
-    from web import api, auth, body_caps, db, errors, files, health, login_limits, metrics, security
+    from web import api, auth, body_caps, db, errors, files, health, login_limits, metrics, page_cache, security
 
     db.init_app(app)
     metrics.init_app(app)  # first: times and ids every request, the refused ones too
     body_caps.init_app(app)  # before anything that may read a body
     security.init_app(app)
     login_limits.init_app(app)
+    page_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     for module in (health, metrics, files, api):
@@ -82,10 +83,15 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         branding,
         channels,
         clip_lists,
+        embed,
         favicon,
+        feeds,
+        gallery,
         live,
         pages,
         posting,
+        public_media,
+        publishing,
         recording_details,
         recording_page,
         recordings,
@@ -96,4 +102,5 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels]
+            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels,
+            publishing, gallery, public_media, embed, feeds]

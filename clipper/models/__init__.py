@@ -8,6 +8,7 @@ from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
 from clipper.models.live import Alert, AlertHit, LiveSegment, LiveSource
 from clipper.models.people import LoginAttempt, Person, SavedSearch
+from clipper.models.publication import COUNT_KINDS, Publication, PublicCount
 from clipper.models.recording import RECORDING_STATUSES, Recording, Segment, Word
 from clipper.models.speaker import RecordingSpeaker, Voice
 from clipper.models.upload import Upload
@@ -19,4 +20,5 @@ __all__ = [
     "Event", "Upload", "GlossaryTerm",
     "Person", "SavedSearch", "LoginAttempt", "Branding", "LiveSource", "LiveSegment", "Alert", "AlertHit",
     "RecordingSpeaker", "Voice",
+    "Publication", "PublicCount", "COUNT_KINDS",
 ]
