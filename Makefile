@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 RUN_PACKAGES := ffmpeg fonts-dejavu-core fonts-noto-core
-TEST_PACKAGES := $(RUN_PACKAGES) espeak-ng chromium redis-server
+TEST_PACKAGES := $(RUN_PACKAGES) espeak-ng chromium redis-server wrk
 
 .PHONY: run test bench lint system-run system-test venv dev-venv clean
 

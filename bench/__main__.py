@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-AREAS = ("speech", "search", "render", "desk", "scale", "live", "posting")
+AREAS = ("speech", "search", "render", "desk", "scale", "live", "posting", "gallery")
 
 
 def main(argv: list[str]) -> int:

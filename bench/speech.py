@@ -68,6 +68,9 @@ def run(quick: bool = False) -> str:
         lines.append(f"faster-whisper int8 is **{ratio:.2f}×** the speed of openai-whisper fp32 on {name} "
                      f"(target ≥ 3.5×: {'met' if ratio >= 3.5 else 'NOT met'}).")
     lines += ["", *_memory(quick)]
+    from bench import speech_words
+
+    lines += ["", speech_words.run(quick)]
     return "\n".join(lines) + "\n"
 
 

@@ -31,6 +31,7 @@ class ExportWord:
     text: str  # what a viewer should read: the edit when there is one
     recognised: str
     probability: float
+    pieces: tuple[tuple[float, float, str], ...] = ()  # Whisper's parts of a joined word, for highlighting
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def segments(session: Session, recording_id: int) -> Iterator[ExportSegment]:
     """The recording's segments in order, words with edits applied, streamed from the database."""
     rows = session.execute(
         select(Segment.idx, Segment.start, Segment.end, Segment.speaker, Word.idx, Word.start, Word.end,
-               Word.text, Word.edited_text, Word.probability)
+               Word.text, Word.edited_text, Word.probability, Word.pieces)
         .join(Word, Word.segment_id == Segment.id)
         .where(Segment.recording_id == recording_id)
         .order_by(Segment.idx, Word.idx)
@@ -58,13 +59,14 @@ def segments(session: Session, recording_id: int) -> Iterator[ExportSegment]:
     )
     current: tuple[int, float, float, str] | None = None
     words: list[ExportWord] = []
-    for s_idx, s_start, s_end, speaker, w_idx, w_start, w_end, text, edited, prob in rows:
+    for s_idx, s_start, s_end, speaker, w_idx, w_start, w_end, text, edited, prob, pieces in rows:
         if current is not None and current[0] != s_idx:
             yield ExportSegment(*current, words=tuple(words))
             words = []
         current = (s_idx, s_start, s_end, speaker or "")
         shown = " ".join((edited if edited is not None else text).split())  # no line breaks inside a cue
-        words.append(ExportWord(w_idx, w_start, w_end, shown, text, prob))
+        words.append(ExportWord(w_idx, w_start, w_end, shown, text, prob,
+                                tuple(tuple(p) for p in pieces or ()) if edited is None else ()))
     if current is not None:
         yield ExportSegment(*current, words=tuple(words))
 
@@ -100,7 +102,8 @@ def to_json(recording: Recording, segs: Iterable[ExportSegment], checker: Checke
     for n, seg in enumerate(segs):
         words = [{"idx": w.idx, "start": w.start, "end": w.end, "text": w.text, "recognised": w.recognised,
                   "edited": w.text != w.recognised, "probability": w.probability,
-                  "warnings": checker.warnings(w.text) if checker else []} for w in seg.words]
+                  "warnings": checker.warnings(w.text) if checker else [],
+                  **({"pieces": [list(p) for p in w.pieces]} if w.pieces else {})} for w in seg.words]
         item = {"idx": seg.idx, "start": seg.start, "end": seg.end, "speaker": seg.speaker or None,
                 "text": seg.text, "words": words}
         yield ("," if n else "") + json.dumps(item, ensure_ascii=False)

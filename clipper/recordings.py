@@ -132,12 +132,12 @@ def save_transcript(session: Session, recording: Recording, transcript: Transcri
     count = 0
     for i, seg in enumerate(transcript.segments):
         segment = Segment(recording_id=recording.id, idx=i, start=seg.start, end=seg.end, text=seg.text,
-                          speaker=seg.speaker)
+                          speaker=seg.speaker, speaker_label=seg.speaker)
         session.add(segment)
         session.flush()
         session.add_all(
             Word(recording_id=recording.id, segment_id=segment.id, idx=count + j, start=w.start, end=w.end,
-                 text=w.text, probability=w.probability)
+                 text=w.text, probability=w.probability, pieces=[list(p) for p in w.pieces] or None)
             for j, w in enumerate(seg.words)
         )
         count += len(seg.words)

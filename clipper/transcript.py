@@ -11,6 +11,9 @@ class Word:
     end: float
     text: str
     probability: float = 1.0
+    # Whisper's pieces of a displayed word ("o" + "'clock"), (start, end, text) each, kept for
+    # word-by-word highlighting; empty when the word is one piece.
+    pieces: tuple[tuple[float, float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Transcript:
     language: str
     duration: float
     segments: tuple[Segment, ...] = field(default_factory=tuple)
+    rechecks: int = 0  # suspect spans (a stretched word, a gap in a segment) transcribed again
 
     @property
     def words(self) -> list[Word]:

@@ -50,4 +50,34 @@ def long_speech(dest: Path, sentences: tuple[str, ...], *, repeat: int = 1, gap:
     return dest, " ".join(list(sentences) * repeat)
 
 
-__all__ = ["BRIEFING", "JFK_TEXT", "SENTENCES", "long_speech"]
+VOICES = ("en-us", "en-us+f3")  # espeak-ng's default voice and a high one (an octave up)
+
+
+def conversation(dest: Path, sentences: tuple[str, ...], *, voices: tuple[str, ...] = VOICES,
+                 gap: float = 0.7) -> tuple[Path, list[tuple[float, float, str]]]:
+    """A 16 kHz WAV of ``sentences`` read by ``voices`` in turn, ``gap`` s apart; returns (path, turns)
+    with each turn's (start, end, voice) in seconds: the truth for speaker turns."""
+    import wave
+
+    work = dest.parent / (dest.stem + "-parts")
+    work.mkdir(parents=True, exist_ok=True)
+    silence = work / "gap.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={gap}",
+                    "-c:a", "pcm_s16le", str(silence)], check=True)
+    lines, turns, at = [], [], 0.0
+    for i, text in enumerate(sentences):
+        voice = voices[i % len(voices)]
+        part = speech_wav(text, work / f"s{i}.wav", voice=voice)
+        with wave.open(str(part)) as w:
+            seconds = w.getnframes() / w.getframerate()
+        turns.append((round(at, 3), round(at + seconds, 3), voice))
+        at += seconds + gap
+        lines += [f"file '{part}'", f"file '{silence}'"]
+    listing = work / "list.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
+    return dest, turns
+
+
+__all__ = ["BRIEFING", "JFK_TEXT", "SENTENCES", "VOICES", "conversation", "long_speech"]

@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
         inputs,
         login_limits,
         metrics,
+        page_cache,
         permissions,
         security,
     )
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, redis_url: str | None = None) -
     body_caps.init_app(app)  # before anything that may read a body
     security.init_app(app)
     login_limits.init_app(app)
+    page_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)
@@ -97,10 +99,15 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         branding,
         channels,
         clip_lists,
+        embed,
         favicon,
+        feeds,
+        gallery,
         live,
         pages,
         posting,
+        public_media,
+        publishing,
         recording_details,
         recording_page,
         recordings,
@@ -111,4 +118,5 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels]
+            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels,
+            publishing, gallery, public_media, embed, feeds]

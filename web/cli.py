@@ -119,14 +119,11 @@ def _first_admin(env: Env) -> str:
 @main.command()
 @pass_env
 def web(env: Env) -> None:
-    """Run the web app (waitress)."""
-    from waitress import serve
+    """Run the web app (gunicorn with gthread workers, or waitress: CLIPPER_WEB_SERVER)."""
+    from web.server import serve
 
-    from web import create_app
-
-    s = env.settings
-    logs.configure(s.log_format)
-    serve(create_app(s, env.redis_url()), host=s.host, port=s.port, threads=8, clear_untrusted_proxy_headers=True)
+    logs.configure(env.settings.log_format)
+    serve(env.settings, env.redis_url())
 
 
 @main.command()

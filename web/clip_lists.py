@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clipper import clips as clip_service
+from clipper import gallery
 from clipper.models import CLIP_STATUSES, Clip
 from web import serialize
 from web.auth import role_required
@@ -57,7 +58,17 @@ def _rows(mine: bool) -> list[dict[str, Any]]:
         rows.append({"clip": clip, "status": shown, "progress": render_progress(clip), "reopen": can_reopen,
                      "delete": may_delete(clip),
                      "renders": [serialize.render(r, store()) for r in sorted(clip.renders, key=lambda r: r.preset)]})
+    _public_side(rows)
     return rows
+
+
+def _public_side(rows: list[dict[str, Any]]) -> None:
+    """The gallery link and the privacy-safe download/share counts, for published and withdrawn clips."""
+    ids = [row["clip"].id for row in rows]
+    slugs, counts = gallery.slugs_for(session(), ids), gallery.counts_for(session(), ids)
+    for row in rows:
+        row["public"] = slugs.get(row["clip"].id)
+        row["counts"] = counts.get(row["clip"].id, {})
 
 
 def _page(mine: bool) -> Any:

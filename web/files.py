@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import Blueprint, abort, request, send_file
 
+from clipper import gallery
 from storage.base import check_key
 from storage.local import LocalStore
 from web.auth import public
-from web.db import store
+from web.db import session, store
 
 bp = Blueprint("files", __name__)
 
@@ -39,6 +40,8 @@ def serve(key: str) -> Any:
     download = request.args.get("download", "")
     if not s.verify(key, expires, request.args.get("sig", ""), download):
         abort(403)
+    if gallery.withdrawn_key(session(), key):
+        abort(410)  # a withdrawn clip's links stop working, however long they were signed for
     found = s.serving(key)
     if found is None:
         abort(404)

@@ -96,8 +96,8 @@ def logout() -> Any:
     return redirect(url_for("pages.login"))
 
 
-@bp.get("/")
-def index() -> Any:
+@bp.get("/desk")
+def index() -> Any:  # the team's home; `/` is the public gallery
     db = session()
     recent = db.scalars(select(Recording).order_by(Recording.id.desc()).limit(5)).all()
     mine = db.scalars(select(Clip).where(Clip.created_by_id == current_user.id)

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Integer, cast, func, select
 
 from clipper import clips as clip_service
 from clipper import events
 from clipper import recordings as recording_service
+from clipper import speakers as speaker_service
 from clipper.errors import InvalidInput
 from clipper.models import Clip, Person, Recording, Segment, Word
 from web import serialize
@@ -56,7 +57,58 @@ def page(recording_id: int) -> Any:
     # The JSON goes into a <script type="application/json">; escaping "<" keeps "</script>" in a title inert.
     blob = json.dumps(config).replace("<", "\\u003c")
     return render_template("recording.html", recording=recording, config=blob, aired=_local(recording.aired_at),
+                           speakers=speaker_service.list_speakers(session(), recording.id), people=config["people"],
                            may_edit=may_edit(recording))
+
+
+@bp.get("/api/v1/recordings/<int:recording_id>/speakers")
+def speakers(recording_id: int) -> Any:
+    db = session()
+    recording_service.get_recording(db, recording_id)
+    return jsonify(speakers=[_speaker(s) for s in speaker_service.list_speakers(db, recording_id)])
+
+
+@bp.post("/api/v1/recordings/<int:recording_id>/speakers")
+@role_required("volunteer")
+def name_speaker(recording_id: int) -> Any:
+    """``{"label": "Speaker 1", "name": "Jo Bloggs"}`` or ``{"label": ..., "person_id": 3}``: names every turn."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Send the speaker as a JSON object.")
+    speaker = _name(recording_id, data.get("label"), data.get("name"), data.get("person_id"))
+    return jsonify(_speaker(speaker))
+
+
+@bp.post("/recordings/<int:recording_id>/speakers")
+@role_required("volunteer")
+def name_speaker_form(recording_id: int) -> Any:
+    form = request.form
+    person = form.get("person_id", "").strip()
+    if person and not person.isdigit():
+        raise InvalidInput("Pick someone from the People list.")
+    speaker = _name(recording_id, form.get("label"), form.get("name", ""), int(person) if person else None)
+    flash(f"{speaker.label} is now {speaker.display} in every turn of this recording.")
+    return redirect(url_for("recording_page.page", recording_id=recording_id) + "#speakers")
+
+
+def _name(recording_id: int, label: Any, name: Any, person_id: Any) -> Any:
+    db = session()
+    recording = recording_service.get_recording(db, recording_id)
+    if not isinstance(label, str) or not label:
+        raise InvalidInput("Say which speaker to name (for example \"Speaker 1\").")
+    if name is not None and not isinstance(name, str):
+        raise InvalidInput("The speaker's name must be text.")
+    if person_id is not None and (not isinstance(person_id, int) or isinstance(person_id, bool)):
+        raise InvalidInput("Pick someone from the People list.")
+    speaker = speaker_service.name_speaker(db, recording.id, label, name=name or "", person_id=person_id)
+    events.record(db, "recording.speaker_named", recording, user_id=current_user.id, label=label,
+                  name=speaker.name)
+    db.commit()
+    return speaker
+
+
+def _speaker(s: Any) -> dict[str, Any]:
+    return {"label": s.label, "name": s.name or None, "person_id": s.person_id, "seconds": round(s.seconds, 1)}
 
 
 @bp.get("/api/v1/recordings/<int:recording_id>/words")
@@ -102,7 +154,8 @@ def create_clip(recording_id: int) -> Any:
     require("clip.create", recording)
     clip = clip_service.create_clip(
         db, recording, start=data.get("start"), end=data.get("end"), title=_str(data, "title"),  # type: ignore[arg-type]
-        speaker=_str(data, "speaker"), presets=data.get("presets"), max_seconds=settings().max_clip_seconds,
+        speaker=_str(data, "speaker") or _turn_speaker(db, recording_id, data),  # the strap names who speaks
+        presets=data.get("presets"), max_seconds=settings().max_clip_seconds,
         created_by_id=current_user.id, tags=data.get("tags"), post_copy=_str(data, "post_copy"))
     if data.get("caption_words"):
         clip.caption_words = clip_service.fix_caption_words(clip.caption_words, data["caption_words"])
@@ -145,6 +198,13 @@ def submit_clip(clip_id: int) -> Any:
     db.commit()
     queues.enqueue_preview(redis_conn(), clip.id)  # a rough cut for the review page, within seconds
     return jsonify(_clip_full(clip))
+
+
+def _turn_speaker(db: Any, recording_id: int, data: dict[str, Any]) -> str:
+    start, end = data.get("start"), data.get("end")
+    if isinstance(start, int | float) and isinstance(end, int | float) and end > start:
+        return speaker_service.speaker_at(db, recording_id, float(start), float(end))
+    return ""
 
 
 def _recording_info(recording: Recording) -> dict[str, Any]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
+from rq.worker import WorkerStatus
 
 from clipper.settings import Settings
 from workers import context, logs, metrics, reconciler
-from workers.queues import PUBLISH, QUEUES
+from workers.queues import PUBLISH, QUEUES, TRANSCRIBE
 from workers.redis import connect
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,56 @@ class ClipperSimpleWorker(JobFigures, SimpleWorker):
     """The same, running jobs in its own process (tests, ``--burst`` runs)."""
 
 
+class SpeechWorker(ClipperWorker):
+    """A worker that runs transcription jobs in its own process, where the speech model stays loaded.
+
+    RQ forks a work horse per job, and the horse loaded the model again every time (5–7 s for any file).
+    Loading it before forking does not work: CTranslate2's thread pool does not survive ``fork`` (the
+    child hangs on its first decode). So transcribe jobs run here, like RQ's ``SimpleWorker``, with a
+    thread keeping the heartbeats going meanwhile (a worker that dies mid-job is still found by the
+    maintenance pass); every other job is still forked.
+    """
+
+    def execute_job(self, job: Job, queue: Queue) -> None:  # type: ignore[override]
+        if job.origin != TRANSCRIBE:
+            return super().execute_job(job, queue)  # type: ignore[no-any-return]
+        execution = self.prepare_execution(job)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.job_monitoring_interval):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # a lost heartbeat must not kill the job; the next one may get through
+                    log.warning("heartbeat failed", exc_info=True)
+
+        beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        beater.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            stop.set()
+            beater.join()
+        self.set_state(WorkerStatus.IDLE)
+        return None
+
+
+def preload_speech(settings: Settings) -> None:
+    """Load the speech model (and VAD and voice encoder) once, before the first job."""
+    import numpy as np
+
+    from clipper.speech import load_backend
+    from clipper.speech.spans import speech_regions
+    from workers.jobs.transcribe import speech_options
+
+    load_backend(speech_options(settings)).model()  # type: ignore[attr-defined]
+    speech_regions(np.zeros(16000, dtype=np.float32))
+    if settings.whisper_speakers:
+        from clipper.speech.voices import embed_many
+
+        embed_many([np.zeros(16000, dtype=np.float32)])
+
+
 def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = (), *, burst: bool = False) -> bool:
     names = list(queue_names) or list(QUEUES)
     unknown = [n for n in names if n not in QUEUES]
@@ -90,6 +142,8 @@ def run_worker(settings: Settings, redis_url: str, queue_names: Sequence[str] = 
     # maintenance pass retries it (jobs declare retries). An idle worker only gets to maintenance when its
     # wait for work times out (worker_ttl - 15 s), so that wait is kept to worker_recovery_seconds.
     every = max(1, settings.worker_recovery_seconds)
-    worker = ClipperWorker(queues, connection=conn, job_monitoring_interval=10, maintenance_interval=every,
-                    worker_ttl=every + 15)
+    if TRANSCRIBE in names:
+        preload_speech(settings)
+    worker = SpeechWorker(queues, connection=conn, job_monitoring_interval=10, maintenance_interval=every,
+                          worker_ttl=every + 15)
     return worker.work(burst=burst, with_scheduler=True)

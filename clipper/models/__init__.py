@@ -8,7 +8,9 @@ from clipper.models.event import Event
 from clipper.models.glossary import GlossaryTerm
 from clipper.models.live import Alert, AlertHit, LiveSegment, LiveSource
 from clipper.models.people import LoginAttempt, Person, SavedSearch
+from clipper.models.publication import COUNT_KINDS, Publication, PublicCount
 from clipper.models.recording import RECORDING_STATUSES, Recording, Segment, Word
+from clipper.models.speaker import RecordingSpeaker, Voice
 from clipper.models.upload import Upload
 from clipper.models.user import ROLES, ApiToken, User
 
@@ -17,4 +19,6 @@ __all__ = [
     "Clip", "Render", "CLIP_STATUSES", "RENDER_STATUSES", "PRESETS", "Channel", "Post", "POST_STATUSES", "CHANNEL_KINDS",
     "Event", "Upload", "GlossaryTerm",
     "Person", "SavedSearch", "LoginAttempt", "Branding", "LiveSource", "LiveSegment", "Alert", "AlertHit",
+    "RecordingSpeaker", "Voice",
+    "Publication", "PublicCount", "COUNT_KINDS",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clipper.models.base import Base, Timestamps
 from clipper.models.recording import Recording
 
-CLIP_STATUSES = ("draft", "submitted", "approved", "rejected", "published")
+CLIP_STATUSES = ("draft", "submitted", "approved", "rejected", "published", "withdrawn")
 RENDER_STATUSES = ("queued", "preview", "rendering", "done", "failed")  # preview: a rough cut is at the link
 PRESETS = ("landscape", "square", "vertical")
 

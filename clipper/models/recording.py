@@ -45,6 +45,8 @@ class Recording(Timestamps, Base):
     transcribed_until: Mapped[float] = mapped_column(default=0.0)
     transcribed_chunks: Mapped[int] = mapped_column(default=0)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
+    # Segments the speech guard found suspect (a stretched word, a gap) and decoded again.
+    speech_rechecks: Mapped[int] = mapped_column(default=0)
 
     segments: Mapped[list[Segment]] = relationship(
         back_populates="recording", cascade="all, delete-orphan", order_by="Segment.idx"
@@ -64,7 +66,8 @@ class Segment(Base):
     start: Mapped[float] = mapped_column()
     end: Mapped[float] = mapped_column()
     text: Mapped[str] = mapped_column(Text, default="")
-    speaker: Mapped[str] = mapped_column(String(200), default="")
+    speaker: Mapped[str] = mapped_column(String(200), default="")  # the name shown and searched
+    speaker_label: Mapped[str] = mapped_column(String(50), default="")  # the voice: "Speaker 1" (diarization)
 
     recording: Mapped[Recording] = relationship(back_populates="segments")
     words: Mapped[list[Word]] = relationship(
@@ -89,6 +92,8 @@ class Word(Base):
     text: Mapped[str] = mapped_column(String(200))  # as recognised
     edited_text: Mapped[str | None] = mapped_column(String(200), default=None)  # a volunteer's fix
     probability: Mapped[float] = mapped_column(default=1.0)
+    # Whisper's pieces of a joined word ("o" + "'clock"): [[start, end, text], ...]; NULL for one piece.
+    pieces: Mapped[list[Any] | None] = mapped_column(default=None)
 
     segment: Mapped[Segment] = relationship(back_populates="words")
 

@@ -1,8 +1,14 @@
 """Transcribing long recordings a window at a time, so memory stays flat in the recording's length.
 
-The PCM file is read one window (``chunk_seconds``) at a time. Whisper's last segment in a window may
-be cut off mid-sentence, so only segments that end ``GUARD`` seconds before the window's end are kept,
-and the next window starts where the last kept word ended: no word is recognised twice or skipped.
+The PCM file is read one window (``chunk_seconds``) at a time, and the window is cut at silence: VAD
+finds the speech spans in it (``clipper.speech.spans``), and the last span that runs to (or within
+``JOIN_GAP`` of) the window's end is left for the next window, which starts where that span starts —
+on the same VAD frame grid as the whole file, so it groups the rest as one whole-file pass would. No
+word end time near a window's end is trusted: no word is cut by a window, so none is lost or doubled.
+Only speech with no pause for longer than a window falls back to keeping the segments that end
+``GUARD`` seconds before the window's end (and hold no suspect word), the next window starting at the
+last kept word's end.
+
 Each finished window is yielded as a ``Chunk`` for the caller to store (and checkpoint) before the
 next one is decoded; a rerun passes the checkpoint as ``start`` and carries on from there.
 """
@@ -18,6 +24,8 @@ from functools import cache
 from clipper.errors import TranscriptionError
 from clipper.speech.audio import pcm_duration, read_pcm
 from clipper.speech.options import Backend
+from clipper.speech.spans import JOIN_GAP, LEAD, Span, on_frame, speech_spans
+from clipper.speech.words import suspect
 from clipper.transcript import Segment
 
 MIN_CHUNK_SECONDS = 60.0  # longer than Whisper's 30 s window plus the guard, so every window moves on
@@ -30,6 +38,7 @@ class Chunk:
     start: float  # seconds into the recording
     end: float  # everything before this is final; the next chunk starts here
     segments: tuple[Segment, ...]
+    rechecks: int = 0  # suspect segments decoded again (the guard fired)
 
 
 class TranscriptionCancelled(TranscriptionError):
@@ -59,24 +68,50 @@ def transcribe_chunks(backend: Backend, pcm_path: str, *, offset: float = 0.0, f
                 reached[0] = max(reached[0], min(1.0, (offset + pos + fraction * window) / total))
                 on_progress(reached[0])
 
-        result = backend.transcribe_array(audio, progress, offset=offset + pos)
+        lead = read_pcm(pcm_path, max(0.0, pos - LEAD), min(pos, LEAD)) if pos > 0 else None
+        spans = speech_spans(audio, lead) if backend.options.vad else None
+        del lead
+        cut = window if last or spans is None else _cut(spans, window)
+        if cut is not None and cut < window:
+            spans = [s for s in spans or [] if s.end <= cut]
+        result = backend.transcribe_array(audio, progress, offset=offset + pos, spans=spans)
         del audio
         release_freed_memory()
         segments = result.segments
         if last:
             end = length
+        elif cut is not None:
+            end = pos + cut
         else:
-            cut = offset + pos + window - GUARD
-            kept = tuple(s for s in segments if s.words and s.words[-1].end <= cut)
-            if kept:
-                end = kept[-1].words[-1].end - offset
-            elif segments:  # speech runs into the window's end: restart where it began
-                end = max(pos + 1.0, segments[0].start - offset)
-            else:  # silence or music: nothing to keep
-                end = pos + window
-            segments = kept
-        yield Chunk(index=index, start=round(offset + pos, 3), end=round(offset + end, 3), segments=segments)
+            end, segments = _fallback(segments, offset + pos + window, pos, offset)
+        yield Chunk(index=index, start=round(offset + pos, 3), end=round(offset + end, 3), segments=segments,
+                    rechecks=result.rechecks)
         pos, index = end, index + 1
+
+
+def _cut(spans: list[Span], window: float) -> float | None:
+    """Where to end a window of ``window`` seconds: in silence, before the span that may run on into the
+    next window (``None`` when speech runs through it all)."""
+    if not spans or spans[-1].end < window - JOIN_GAP:
+        return on_frame(window)  # silence at the end: nothing can run on
+    if len(spans) == 1 or spans[-1].start < 1.0:
+        return None
+    return on_frame(spans[-1].start)
+
+
+def _fallback(segments: tuple[Segment, ...], window_end: float, pos: float,
+              offset: float) -> tuple[float, tuple[Segment, ...]]:
+    cut = window_end - GUARD
+    kept: list[Segment] = []
+    for s in segments:  # keep up to the first segment that ends late or may have lost words
+        if not s.words or s.words[-1].end > cut or suspect(s, max_word=GUARD, max_gap=GUARD):
+            break
+        kept.append(s)
+    if kept:
+        return kept[-1].words[-1].end - offset, tuple(kept)
+    if segments:  # speech runs into the window's end: restart where it began
+        return max(pos + 1.0, segments[0].start - offset), ()
+    return window_end - offset, ()
 
 
 def release_freed_memory() -> None:

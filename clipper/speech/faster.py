@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from clipper.speech.audio import SAMPLE_RATE, read_pcm
 from clipper.speech.options import ProgressCallback, SpeechOptions, bundled_model_path
-from clipper.transcript import Segment, Transcript, Word
+from clipper.speech.recognise import recognise
+from clipper.speech.spans import Span
+from clipper.speech.words import join_pieces, segment_of
+from clipper.transcript import Segment, Transcript
 
+log = logging.getLogger(__name__)
 _MODELS: dict[tuple[str, str, str, int], object] = {}
 
 
@@ -22,6 +28,7 @@ class FasterWhisperBackend:
         path = bundled_model_path() if o.model == "bundled" else o.model
         key = (path, o.device, o.compute_type, o.threads)
         if key not in _MODELS:  # loading takes a second; a worker keeps the model between jobs
+            log.info("loading the faster-whisper model %s", path)
             _MODELS[key] = WhisperModel(path, device=o.device, compute_type=o.compute_type, cpu_threads=o.threads)
         return _MODELS[key]
 
@@ -29,31 +36,29 @@ class FasterWhisperBackend:
         return self.transcribe_array(read_pcm(pcm_path), on_progress)
 
     def transcribe_array(self, audio: np.ndarray, on_progress: ProgressCallback | None = None,
-                         offset: float = 0.0) -> Transcript:
+                         offset: float = 0.0, spans: list[Span] | None = None) -> Transcript:
         o = self.options
-        duration = len(audio) / SAMPLE_RATE
-        segments_iter, info = self.model().transcribe(
+        done = recognise(self.decode, audio, offset=offset, vad=o.vad, max_word=o.max_word_seconds,
+                         on_progress=on_progress, spans=spans)
+        return Transcript(language=o.language, duration=len(audio) / SAMPLE_RATE + offset, segments=done.segments,
+                          rechecks=done.rechecks)
+
+    def decode(self, audio: np.ndarray, offset: float) -> list[Segment]:
+        """Segments of one stretch of contiguous audio (no VAD here: ``recognise`` finds the spans)."""
+        o = self.options
+        segments_iter, _info = self.model().transcribe(
             audio,
             language=o.language or None,
             beam_size=o.beam_size,
             word_timestamps=True,
-            vad_filter=o.vad,  # silero VAD, bundled with faster-whisper as ONNX: no download
+            vad_filter=False,
             initial_prompt=o.prompt() or None,
             hotwords=o.hotwords() or None,
             condition_on_previous_text=False,
         )
         segments = []
         for s in segments_iter:  # a generator: decoding happens as we iterate
-            words = tuple(
-                Word(start=round(float(w.start) + offset, 3), end=round(float(w.end) + offset, 3),
-                     text=w.word.strip(), probability=round(float(w.probability), 4))
-                for w in (s.words or []) if w.word.strip()
-            )
+            words = join_pieces(((w.start, w.end, w.word, w.probability) for w in s.words or []), offset)
             if words:
-                segments.append(Segment(start=round(float(s.start) + offset, 3), end=round(float(s.end) + offset, 3),
-                                        text=s.text.strip(), words=words))
-            if on_progress and duration:
-                on_progress(min(1.0, float(s.end) / duration))
-        if on_progress:
-            on_progress(1.0)
-        return Transcript(language=info.language or o.language, duration=duration + offset, segments=tuple(segments))
+                segments.append(segment_of(words, s.text.strip()))
+        return segments

@@ -16,7 +16,10 @@ import numpy as np
 from clipper.errors import TranscriptionError
 from clipper.speech.audio import SAMPLE_RATE, read_pcm
 from clipper.speech.options import ProgressCallback, SpeechOptions, bundled_model_path
-from clipper.transcript import Segment, Transcript, Word
+from clipper.speech.recognise import recognise
+from clipper.speech.spans import Span
+from clipper.speech.words import join_pieces, segment_of
+from clipper.transcript import Segment, Transcript
 
 _MODELS: dict[tuple[str, str], Any] = {}
 
@@ -76,52 +79,34 @@ class OpenAIWhisperBackend:
         return self.transcribe_array(read_pcm(pcm_path), on_progress)
 
     def transcribe_array(self, audio: np.ndarray, on_progress: ProgressCallback | None = None,
-                         offset: float = 0.0) -> Transcript:
+                         offset: float = 0.0, spans: list[Span] | None = None) -> Transcript:
+        o = self.options
+        done = recognise(self.decode, audio, offset=offset, vad=o.vad, max_word=o.max_word_seconds,
+                         on_progress=on_progress, spans=spans)
+        return Transcript(language=o.language, duration=len(audio) / SAMPLE_RATE + offset, segments=done.segments,
+                          rechecks=done.rechecks)
+
+    def decode(self, audio: np.ndarray, offset: float) -> list[Segment]:
+        """Segments of one stretch of contiguous audio (no VAD here: ``recognise`` finds the spans)."""
         import whisper
 
         o = self.options
-        duration = len(audio) / SAMPLE_RATE
-        clips: list[float] | str = "0"
-        if o.vad:  # whisper has no VAD of its own: decode only the spans silero finds speech in
-            clips = _speech_spans(audio)
-            if not clips:
-                return Transcript(language=o.language, duration=duration + offset)
+        # whisper loops for ever on a clip that ends past its last mel frame (openai/whisper#2005)
+        audio = audio[: len(audio) // HOP_LENGTH * HOP_LENGTH]
+        if len(audio) < HOP_LENGTH * 2:
+            return []
         result = whisper.transcribe(
             self.model(), audio, language=o.language or None, beam_size=o.beam_size, best_of=o.beam_size,
             word_timestamps=True, initial_prompt=o.prompt() or None, condition_on_previous_text=False,
-            fp16=False, verbose=None, clip_timestamps=clips,
+            fp16=False, verbose=None,
         )
         segments = []
         for s in result["segments"]:
-            words = tuple(
-                Word(start=round(float(w["start"]) + offset, 3), end=round(float(w["end"]) + offset, 3),
-                     text=w["word"].strip(), probability=round(float(w["probability"]), 4))
-                for w in s.get("words", []) if w["word"].strip()
-            )
-            if not words:
-                continue
-            segments.append(Segment(start=round(float(s["start"]) + offset, 3), end=round(float(s["end"]) + offset, 3),
-                                    text=s["text"].strip(), words=words))
-        if on_progress:
-            on_progress(1.0)
-        return Transcript(language=result.get("language") or o.language, duration=duration + offset,
-                          segments=tuple(segments))
+            words = join_pieces(((w["start"], w["end"], w["word"], w["probability"]) for w in s.get("words", [])),
+                                offset)
+            if words:
+                segments.append(segment_of(words, s["text"].strip()))
+        return segments
 
 
-HOP_LENGTH, FRAMES_PER_SECOND = 160, 100  # whisper's mel frames: 10 ms each at 16 kHz
-
-
-def _speech_spans(audio: np.ndarray) -> list[float]:
-    """Start/end seconds of speech, from faster-whisper's bundled silero VAD (no download)."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    spans = get_speech_timestamps(audio, VadOptions())
-    # whisper loops for ever on a clip that ends past its last mel frame (openai/whisper#2005): silero's
-    # end can be the sample after the last one, so keep every end a frame inside the audio.
-    last = (len(audio) // HOP_LENGTH - 1) / FRAMES_PER_SECOND
-    out: list[float] = []
-    for span in spans:
-        start, end = span["start"] / SAMPLE_RATE, min(span["end"] / SAMPLE_RATE, last)
-        if end - start >= 2 / FRAMES_PER_SECOND:
-            out += [start, end]
-    return out
+HOP_LENGTH = 160  # whisper's mel frames: 10 ms each at 16 kHz

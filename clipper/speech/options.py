@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from clipper.errors import TranscriptionError
+from clipper.speech.spans import Span
 from clipper.transcript import Transcript
 
 # Whisper's prompt holds at most 223 tokens; a glossary longer than this would push out the audio context.
@@ -27,6 +28,7 @@ class SpeechOptions:
     vad: bool = True
     glossary: tuple[str, ...] = ()  # names the model should expect (MPs, constituencies, parties)
     cache_dir: str = ""  # where converted models are kept (openai-whisper backend)
+    max_word_seconds: float = 2.0  # a longer word marks a suspect segment, decoded again
 
     def prompt(self) -> str:
         """The initial prompt: ``initial_prompt`` and then the glossary names, within Whisper's limit."""
@@ -45,10 +47,12 @@ class ProgressCallback(Protocol):
 
 
 class Backend(Protocol):
+    options: SpeechOptions
+
     def transcribe(self, pcm_path: str, on_progress: ProgressCallback | None = None) -> Transcript: ...
 
     def transcribe_array(self, audio: np.ndarray, on_progress: ProgressCallback | None = None,
-                         offset: float = 0.0) -> Transcript: ...
+                         offset: float = 0.0, spans: list[Span] | None = None) -> Transcript: ...
 
 
 def bundled_model_path() -> str:

@@ -18,10 +18,14 @@ def reset_transcript(session: Session, recording: Recording) -> None:
     session.execute(delete(Word).where(Word.recording_id == recording.id))
     session.execute(delete(Segment).where(Segment.recording_id == recording.id))
     recording.transcribed_until, recording.transcribed_chunks = 0.0, 0
+    recording.speech_rechecks = 0
 
 
-def append_chunk(session: Session, recording: Recording, chunk: Chunk) -> int:
+def append_chunk(session: Session, recording: Recording, chunk: Chunk, names: dict[str, str] | None = None) -> int:
     """Add ``chunk``'s segments and words after those stored, and move the checkpoint; returns words added.
+
+    A segment's ``speaker`` is the voice's label ("Speaker 2"); ``names`` gives the names volunteers or
+    enrolment have given labels in this recording, stored as the segment's shown (and searched) speaker.
 
     The caller commits, so words and checkpoint land together: a chunk is stored whole or not at all.
     """
@@ -30,19 +34,22 @@ def append_chunk(session: Session, recording: Recording, chunk: Chunk) -> int:
     next_word = session.scalar(select(func.coalesce(func.max(Word.idx) + 1, 0))
                                .where(Word.recording_id == recording.id))
     assert next_segment is not None and next_word is not None  # coalesce(..., 0) is never NULL
+    names = names or {}
     added = 0
     for i, seg in enumerate(chunk.segments):
         segment = Segment(recording_id=recording.id, idx=next_segment + i, start=seg.start, end=seg.end,
-                          text=seg.text, speaker=seg.speaker)
+                          text=seg.text, speaker=names.get(seg.speaker, seg.speaker), speaker_label=seg.speaker)
         session.add(segment)
         session.flush()
         session.add_all(
             Word(recording_id=recording.id, segment_id=segment.id, idx=next_word + added + j, start=w.start,
-                 end=w.end, text=w.text[:200], probability=w.probability)
+                 end=w.end, text=w.text[:200], probability=w.probability,
+                 pieces=[list(p) for p in w.pieces] or None)
             for j, w in enumerate(seg.words)
         )
         added += len(seg.words)
     recording.transcribed_until = chunk.end
+    recording.speech_rechecks = (recording.speech_rechecks or 0) + chunk.rechecks
     recording.transcribed_chunks = chunk.index + 1
     return added
 

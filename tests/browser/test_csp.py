@@ -16,8 +16,8 @@ from clipper.transcript import Segment, Transcript, Word
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-PAGES = ["/", "/recordings", "/recordings/add", "/search?q=budget", "/clips", "/clips/mine", "/review",
-         "/admin/users", "/admin/people", "/admin/glossary", "/admin/branding", "/review/audit"]
+PAGES = ["/", "/desk", "/recordings", "/recordings/add", "/search?q=budget", "/clips", "/clips/mine", "/review",
+         "/admin/users", "/admin/people", "/admin/glossary", "/admin/branding", "/review/audit"]  # "/": the gallery
 
 
 def _ready_recording(live: LiveServer) -> int:

@@ -123,7 +123,7 @@ def test_clip_lists_and_admin_pages_pass_axe(page_as, live_server, check_a11y) -
                     created_by_id=page.clipper_user.id))
         db.add(Person(name="Jo Bloggs", role="MP", constituency="Leeds East"))
         db.commit()
-    for path in ("/", "/clips/mine", "/clips", "/recordings/add", "/admin/users", "/admin/people"):
+    for path in ("/desk", "/clips/mine", "/clips", "/recordings/add", "/admin/users", "/admin/people"):
         page.goto(f"{live_server.url}{path}")
         check_a11y(page)
     page.goto(f"{live_server.url}/admin/users")

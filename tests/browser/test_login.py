@@ -10,21 +10,21 @@ pytestmark = pytest.mark.browser
 def test_login_page_is_accessible_and_logs_in(browser, live_server, check_a11y) -> None:  # type: ignore[no-untyped-def]
     user = live_server.make_user("lee@example.org", "volunteer")
     page = browser.new_page()
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/desk")
     assert "/login" in page.url  # deny by default
     check_a11y(page)
     page.fill("#email", user.email)
     page.fill("#password", user.password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
-    assert page.url.rstrip("/") == live_server.url
+    assert page.url == f"{live_server.url}/desk"
     assert page.get_by_role("button", name="Log out").is_visible()
     page.close()
 
 
 def test_page_as_gives_a_logged_in_page(page_as, live_server) -> None:  # type: ignore[no-untyped-def]
     page = page_as("admin")
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/desk")
     assert page.clipper_user.role == "admin"
     assert page.get_by_role("button", name="Log out").is_visible()
 

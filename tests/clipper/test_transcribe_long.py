@@ -131,7 +131,7 @@ def test_cancel_stops_the_job_keeps_its_words_and_carries_on(client, auth, ctx, 
         asked = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=auth)  # "stop" in the UI
         assert asked.status_code == 202, asked.json
         _wait(watch(worker, lambda s: False), 60, "the job to stop by itself, between segments")
-        assert worker.wait(10) == 0
+        assert worker.wait(60) == 0  # torch (the voice encoder) takes seconds to tear down on a busy machine
     finally:
         worker.kill()
     stopped = client.get(f"/api/v1/recordings/{rid}", headers=auth).json
@@ -144,7 +144,7 @@ def test_cancel_stops_the_job_keeps_its_words_and_carries_on(client, auth, ctx, 
     worker = _start_job(settings, rid)  # queued again: carries on from the last chunk
     try:
         _wait(watch(worker, lambda s: s.status != "cancelled" and s.status != "transcribing"), 240, "the rerun")
-        assert worker.wait(10) == 0
+        assert worker.wait(60) == 0  # torch (the voice encoder) takes seconds to tear down on a busy machine
     finally:
         worker.kill()
     assert _state(ctx, rid).status == "ready"

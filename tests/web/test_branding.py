@@ -105,7 +105,7 @@ def test_admin_pages_link_to_branding(client, ctx) -> None:
 
 def test_admins_are_told_while_renders_carry_no_imprint(client, ctx) -> None:
     logged_in(client, ctx, "admin")
-    for path in ("/", "/recordings", "/admin/users"):
+    for path in ("/desk", "/recordings", "/admin/users"):
         resp = client.get(path, follow_redirects=True)
         html = resp.get_data(as_text=True)
         assert resp.status_code == 200 and "Renders carry no promoter imprint" in html, path

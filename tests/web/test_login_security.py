@@ -44,7 +44,7 @@ def test_next_never_leads_off_site(client, ctx, target: str) -> None:
     make_user(ctx, "vol@example.org")
     response = _post_login(client, "vol@example.org", query=f"?next={target}")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/desk"  # the team's home
 
 
 def test_next_keeps_a_path_on_this_site(client, ctx) -> None:
@@ -64,7 +64,7 @@ def test_one_address_spraying_many_emails_is_stopped(client, ctx) -> None:
     blocked = _post_login(client, "real@example.org")
     assert blocked.status_code == 429
     assert "Too many failed log-ins from your network" in blocked.get_data(as_text=True)
-    assert client.get("/").status_code == 302  # not logged in
+    assert client.get("/desk").status_code == 302  # not logged in
 
 
 def test_successful_logins_do_not_count(client, ctx) -> None:

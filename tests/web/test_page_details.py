@@ -44,7 +44,7 @@ def test_clip_titles_in_lists_open_the_clip(client, ctx) -> None:  # type: ignor
         db.commit()
         ids = {"Hospital promise": (rec.id, mine.id), "Tax pledge": (rec.id, theirs.id)}
     for path, titles in (("/clips", ids), ("/clips/mine", {"Hospital promise": ids["Hospital promise"]}),
-                         ("/", {"Hospital promise": ids["Hospital promise"]})):
+                         ("/desk", {"Hospital promise": ids["Hospital promise"]})):
         page = html.unescape(client.get(path).get_data(as_text=True))
         for title, (rid, cid) in titles.items():
             assert re.search(rf'<a [^>]*href="/recordings/{rid}\?clip={cid}"[^>]*>{title}</a>', page), (path, title)

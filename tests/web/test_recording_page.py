@@ -229,3 +229,63 @@ def test_desk_endpoints_on_each_database(database_url, tmp_path, redis_url) -> N
     ok = client.patch(f"/api/v1/clips/{clip['id']}", headers=auth, json={"version": 1, "title": "A"})
     stale = client.patch(f"/api/v1/clips/{clip['id']}", headers=auth, json={"version": 1, "title": "B"})
     assert ok.status_code == 200 and stale.status_code == 409 and stale.json["changes"][0]["now"] == "A"
+
+
+def _voices(sessions, rec) -> None:  # type: ignore[no-untyped-def]
+    """The voices diarization would have stored for this recording's two speakers."""
+    from sqlalchemy import update
+
+    from clipper.models import RecordingSpeaker, Segment
+
+    with sessions() as db:
+        for n, name in enumerate(("Anna Reed", "Tom Hale"), start=1):
+            db.execute(update(Segment).where(Segment.recording_id == rec["id"], Segment.speaker == name)
+                       .values(speaker=f"Speaker {n}", speaker_label=f"Speaker {n}"))
+            db.add(RecordingSpeaker(recording_id=rec["id"], label=f"Speaker {n}", seconds=5.0,
+                                    embedding=[1.0, 0.0] if n == 1 else [0.0, 1.0]))
+        db.commit()
+
+
+def test_naming_a_speaker_names_every_turn_and_the_clip_strap(client, auth, recording, sessions) -> None:
+    from clipper.models import Person, Voice
+
+    _voices(sessions, recording)
+    with sessions() as db:
+        db.add(Person(name="Anna Reed", role="Health Secretary"))
+        db.commit()
+        person_id = db.query(Person).one().id
+    page = client.get(f"/recordings/{recording['id']}", headers=auth)
+    assert b"Speaker 1" in page.data and b'name="person_id"' in page.data
+
+    bad = client.post(f"/api/v1/recordings/{recording['id']}/speakers", headers=auth, json={"label": "Speaker 7"})
+    assert bad.status_code == 404 and "Speaker 7" in bad.json["error"]
+    bad = client.post(f"/api/v1/recordings/{recording['id']}/speakers", headers=auth,
+                      json={"label": "Speaker 1", "person_id": "3; drop"})
+    assert bad.status_code == 400 and "People" in bad.json["error"]
+
+    named = client.post(f"/api/v1/recordings/{recording['id']}/speakers", headers=auth,
+                        json={"label": "Speaker 1", "person_id": person_id})
+    assert named.status_code == 200 and named.json["name"] == "Anna Reed"
+    cols = client.get(f"/api/v1/recordings/{recording['id']}/words", headers=auth).json
+    assert cols["spk"] == ["Anna Reed", "Anna Reed", "Speaker 2"]  # both turns of that voice
+    found = client.get("/api/v1/search?q=beds&speaker=Anna+Reed", headers=auth).json
+    assert found["hits"] and found["hits"][0]["segment"]["speaker"] == "Anna Reed"
+    with sessions() as db:
+        assert db.query(Voice).one().person_id == person_id  # enrolled for later recordings
+
+    words = recording["words"]
+    clip = _clip(client, auth, recording, 2, 6)  # no speaker typed: the turn's named speaker is the strap
+    assert clip["speaker"] == "Anna Reed"
+    other = _clip(client, auth, recording, len(words) - 3, len(words) - 1)
+    assert other["speaker"] == ""  # "Speaker 2" is not a name to put on a strap
+
+
+def test_the_page_form_names_a_speaker(client, auth, recording, sessions) -> None:
+    _voices(sessions, recording)
+    resp = client.post(f"/recordings/{recording['id']}/speakers", headers=auth,
+                       data={"label": "Speaker 2", "name": "  Tom   Hale ", "person_id": ""})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/recordings/{recording['id']}#speakers")
+    cols = client.get(f"/api/v1/recordings/{recording['id']}/words", headers=auth).json
+    assert cols["spk"] == ["Speaker 1", "Speaker 1", "Tom Hale"]
+    page = client.get(f"/recordings/{recording['id']}", headers=auth)
+    assert b'value="Tom Hale"' in page.data

@@ -127,5 +127,5 @@ def test_others_drafts_can_be_reopened_only_by_social_leads(app, client, ctx) ->
 def test_home_page_links_to_the_desk(client, ctx) -> None:  # type: ignore[no-untyped-def]
     _recordings(ctx)
     logged_in(client, ctx)
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/desk").get_data(as_text=True)
     assert "Newsnight" in html and 'href="/recordings/add"' in html and 'href="/search"' in html

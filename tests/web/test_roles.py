@@ -4,7 +4,7 @@ Adding a route means adding it here: the test fails for a route that isn't liste
 ``public`` (anyone, no login), ``volunteer`` (anyone logged in), ``social_lead`` (approval and
 scheduling), ``admin``. Roles are ranked: social leads can do what volunteers can, admins everything.
 Anonymous users reach only login, the password-link page, /healthz, signed /files URLs, static assets
-and the tus capability probe (the public gallery too, when it exists).
+and the tus capability probe, and the public gallery (``/``, clip pages, embeds, oEmbed, feeds).
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ MATRIX: dict[str, str] = {
     "static": "public",
     "favicon.icon": "public",  # the site's icon, nothing private
     "tus.capabilities": "public",  # OPTIONS: what the upload server supports, no data
+    "gallery.index": "public",  # the supporters' gallery: published clips only
+    "gallery.clip": "public",
+    "public_media.media": "public",
+    "public_media.download": "public",
+    "public_media.share": "public",
+    "embed.embed": "public",
+    "embed.oembed": "public",
+    "feeds.atom": "public",
+    "feeds.rss": "public",
     "metrics.scrape": "public",  # checks its own access: CLIPPER_METRICS_TOKEN, an admin, or loopback
     # any logged-in user
     "pages.index": "volunteer",
@@ -47,6 +56,9 @@ MATRIX: dict[str, str] = {
     "recording_page.create_clip": "volunteer",
     "recording_page.update_clip": "volunteer",
     "recording_page.submit_clip": "volunteer",
+    "recording_page.speakers": "volunteer",
+    "recording_page.name_speaker": "volunteer",
+    "recording_page.name_speaker_form": "volunteer",
     "api.list_recordings": "volunteer",
     "api.create_recording": "volunteer",
     "api.get_recording": "volunteer",
@@ -78,6 +90,10 @@ MATRIX: dict[str, str] = {
     "api.render_clip": "social_lead",  # render an approved clip again; public renders come only from review
     "api_transcripts.queue_transcription": "social_lead",
     "api_transcripts.cancel_transcription": "social_lead",
+    "publishing.withdraw_form": "social_lead",
+    "publishing.republish_form": "social_lead",
+    "publishing.withdraw": "social_lead",
+    "publishing.republish": "social_lead",
     "audit.log": "social_lead",
     "live.create": "social_lead",
     "live.start": "social_lead",

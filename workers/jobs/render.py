@@ -27,6 +27,7 @@ from clipper.render.speaker import speaker_for
 from storage import ObjectStore
 from workers.context import Context, current
 from workers.jobs.common import INTERNAL_ERROR
+from workers.jobs.gallery import publish_when_ready
 
 log = logging.getLogger(__name__)
 VIDEO_CACHE = "public, max-age=60, must-revalidate"  # re-renders replace the object at the same key
@@ -92,6 +93,8 @@ def render_clip(clip_id: int) -> str:
                     row.status, row.progress, row.error, row.finished_at = "done", 1.0, "", utcnow()
                     session.commit()
                 job_progress(1.0)
+                # The gallery: publish (or refresh) once approved and every render is done.
+                publish_when_ready(ctx, session, clip, results, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return ",".join(f"{r.preset}:{r.status}" for r in rows)

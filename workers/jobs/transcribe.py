@@ -22,6 +22,7 @@ from clipper.settings import Settings
 from clipper.speech import SpeechOptions, decode_audio, load_backend
 from clipper.speech.chunks import TranscriptionCancelled, transcribe_chunks
 from clipper.speech.store import append_chunk, reset_transcript, word_fixes
+from clipper.speech.turns import with_speakers
 from workers.context import current
 from workers.jobs.common import outcome_on, progress_reporter
 
@@ -34,7 +35,8 @@ def speech_options(settings: Settings, terms: tuple[str, ...] = ()) -> SpeechOpt
                          device=settings.whisper_device, compute_type=settings.whisper_compute_type,
                          language=settings.whisper_language, beam_size=settings.whisper_beam_size,
                          threads=settings.whisper_threads, vad=settings.whisper_vad, glossary=terms,
-                         cache_dir=str(settings.data_dir / "models"))
+                         cache_dir=str(settings.data_dir / "models"),
+                         max_word_seconds=settings.whisper_max_word_seconds)
 
 
 def transcribe_recording(recording_id: int, discard_word_fixes: bool = False) -> str:
@@ -56,6 +58,8 @@ def transcribe_recording(recording_id: int, discard_word_fixes: bool = False) ->
                 start = recording.transcribed_until
                 original = ctx.store.get_file(recording.original_key, work / "original")
                 pcm = decode_audio(original, work / "audio.pcm", timeout=ctx.settings.ffmpeg_timeout, start=start)
+                stereo = decode_audio(original, work / "stereo.pcm", timeout=ctx.settings.ffmpeg_timeout, start=start,
+                                      channels=2) if ctx.settings.whisper_speakers else None
                 original.unlink()
                 terms = tuple(e.term for e in glossary.list_terms(session))
                 backend = load_backend(speech_options(ctx.settings, terms))
@@ -65,7 +69,9 @@ def transcribe_recording(recording_id: int, discard_word_fixes: bool = False) ->
                     for chunk in transcribe_chunks(backend, str(pcm), offset=start, first_index=recording.transcribed_chunks,
                                                    chunk_seconds=ctx.settings.whisper_chunk_seconds,
                                                    total=recording.duration or None, on_progress=report):
-                        append_chunk(session, recording, chunk)
+                        names = with_speakers(session, recording_id, pcm, start, chunk, stereo) \
+                            if ctx.settings.whisper_speakers else ({}, chunk)
+                        append_chunk(session, recording, names[1], names[0])
                         session.commit()  # the checkpoint: a rerun starts after this chunk
                 except TranscriptionCancelled as exc:
                     session.rollback()
