@@ -250,6 +250,9 @@ OWNERSHIP: dict[str, str] = {
     "recording_page.create_clip": "shared",
     "api_transcripts.export_transcript": "shared",
     "api_transcripts.fix_word": "shared",
+    "recording_page.speakers": "shared",
+    "recording_page.name_speaker": "shared",  # naming who speaks is transcript work, like fixing a word
+    "recording_page.name_speaker_form": "shared",
     "api_transcripts.queue_transcription": "lead",
     "api_transcripts.cancel_transcription": "lead",
     "tus.status": "self",

@@ -99,7 +99,7 @@ def test_rerender_overwrites_and_preview_is_replaced(ctx, redis_url, barcode: Pa
     rows = renders(ctx, clip_id)
     assert {r.status for r in rows.values()} == {"done"}
     assert rows["landscape"].storage_key == f"clips/{clip_id}/landscape.mp4"  # the full render replaced the preview
-    mp4s = [k for k in ctx.store.keys(f"clips/{clip_id}/") if k.endswith(".mp4")]
+    mp4s = [k for k in ctx.store.keys(f"clips/{clip_id}/") if k.endswith(".mp4") and not k.endswith("/share.mp4")]
     assert sorted(mp4s) == [f"clips/{clip_id}/landscape.mp4", f"clips/{clip_id}/square.mp4"]
     preview_clip(clip_id)  # a late preview never covers a finished render
     assert renders(ctx, clip_id)["landscape"].storage_key == f"clips/{clip_id}/landscape.mp4"
@@ -139,8 +139,8 @@ def test_renders_land_in_s3_once_per_variant(s3_ctx, barcode: Path, tmp_path: Pa
     rows = renders(s3_ctx, clip_id)
     assert {r.status for r in rows.values()} == {"done"}, [r.error for r in rows.values()]
     keys = s3_ctx.store.keys(f"clips/{clip_id}/")
-    assert sorted(k for k in keys if k.endswith(".mp4")) == [f"clips/{clip_id}/landscape.mp4",
-                                                             f"clips/{clip_id}/vertical.mp4"]
+    variants = sorted(k for k in keys if k.endswith(".mp4") and not k.endswith("/share.mp4"))  # share: the gallery's
+    assert variants == [f"clips/{clip_id}/landscape.mp4", f"clips/{clip_id}/vertical.mp4"]
     for row in rows.values():
         stored = s3_ctx.store.stat(row.storage_key)
         assert stored is not None and stored.size == row.size and stored.content_type == "video/mp4"
