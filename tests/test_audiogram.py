@@ -67,8 +67,11 @@ def test_an_mp3_clip_renders_as_an_audiogram_in_every_size(client, auth, redis_u
         "recording_id": rid, "start": start, "end": end, "title": "Hospital", "presets": list(PRESETS)})
     assert resp.status_code == 201, resp.json
     cid = resp.json["id"]
-    lead = {"Authorization": "Bearer " + make_user(ctx, "lead@example.org", "admin")[1]}
-    assert client.post(f"/api/v1/clips/{cid}/render", headers=lead).status_code == 202
+    lead = {"Authorization": "Bearer " + make_user(ctx, "lead@example.org", "social_lead")[1]}
+    submitted = client.post(f"/api/v1/clips/{cid}/submit", headers=auth, json={"version": resp.json["version"]})
+    assert submitted.status_code == 200, submitted.json
+    approved = client.post(f"/api/v1/clips/{cid}/approve", headers=lead, json={"version": submitted.json["version"]})
+    assert approved.status_code == 200, approved.json  # a lead's approval queues the renders
     run_jobs(redis_url, ("render",))
     renders = {r["preset"]: r for r in client.get(f"/api/v1/clips/{cid}", headers=auth).json["renders"]}
     assert set(renders) == set(PRESETS)

@@ -29,6 +29,17 @@ def _respond(status: int, message: str) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+def _unreachable(exc: DBAPIError) -> bool:
+    """The database cannot be reached or is busy (a passing outage), as opposed to a bug (a missing table)."""
+    if exc.connection_invalidated:
+        return True
+    orig, name = exc.orig, type(exc.orig).__module__
+    if name.startswith("sqlite3"):
+        text = str(orig).lower()
+        return "database is locked" in text or "unable to open database" in text
+    return type(orig).__name__ in {"OperationalError", "InterfaceError"}
+
+
 def _unavailable(message: str) -> Any:
     """503 without the site's layout: the layout asks who is logged in, which needs the database."""
     if _wants_json():
@@ -49,7 +60,7 @@ def init_app(app: Flask) -> None:
     def database_error(exc: DBAPIError) -> Any:
         # A dropped connection (the database restarting, a failover) is a passing outage: say so and let
         # the client retry; the pool throws the dead connection away (pool_pre_ping checks the next one).
-        if not (exc.connection_invalidated or type(exc.orig).__name__ in {"OperationalError", "InterfaceError"}):
+        if not _unreachable(exc):
             raise exc
         log.warning("database unavailable: %s", exc.orig)
         return _unavailable("The database is not answering right now. Try again in a moment.")

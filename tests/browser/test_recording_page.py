@@ -172,7 +172,7 @@ def test_a_stale_form_is_told_what_changed(live_server, page_as) -> None:
     page.wait_for_selector("#clip-status:has-text('draft')")
     clip_id = _saved_clip(live_server).id
 
-    other = page_as("volunteer", email="sam@example.org")
+    other = page_as("social_lead", email="sam@example.org")  # only the owner and leads may change a clip
     _open(other, f"{live_server.url}/recordings/{rid}?clip={clip_id}")
     other.fill("#title", "Sam's better title")
     other.click("#save")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from clipper.models import Recording, Word
 from clipper.settings import Settings
 from clipper.speech.accuracy import word_error_rate
+from tests.conftest import make_user
 from tests.media import have
 from tests.speech_data import BRIEFING, long_speech
 from workers.jobs.transcribe import transcribe_recording
@@ -125,10 +126,11 @@ def test_cancel_stops_the_job_keeps_its_words_and_carries_on(client, auth, ctx, 
             return done(state) or worker.poll() is not None
         return check
 
+    lead = {"Authorization": "Bearer " + make_user(ctx, "lead@example.org", "social_lead")[1]}  # leads stop jobs
     worker = _start_job(settings, rid)
     try:
         _wait(watch(worker, lambda s: s.transcribed_chunks >= 1), 240, "the first chunk")
-        asked = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=auth)  # "stop" in the UI
+        asked = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=lead)  # "stop" in the UI
         assert asked.status_code == 202, asked.json
         _wait(watch(worker, lambda s: False), 60, "the job to stop by itself, between segments")
         assert worker.wait(60) == 0  # torch (the voice encoder) takes seconds to tear down on a busy machine
@@ -138,7 +140,7 @@ def test_cancel_stops_the_job_keeps_its_words_and_carries_on(client, auth, ctx, 
     assert stopped["status"] == "cancelled" and "cancelled" in stopped["error"]
     kept = _words(ctx, rid)
     assert kept and _state(ctx, rid).transcribed_until < duration - 10
-    again = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=auth)
+    again = client.post(f"/api/v1/recordings/{rid}/transcription/cancel", headers=lead)
     assert again.status_code == 409 and "not being transcribed" in again.json["error"]
 
     worker = _start_job(settings, rid)  # queued again: carries on from the last chunk

@@ -57,9 +57,13 @@ def _urllib_fetch(url: str, headers: dict[str, str] | None = None) -> Fetched:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Storage needs no database: skip the migration the suite-wide ``settings`` runs."""
-    return Settings.from_env({}, data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'unused.db'}",
-                             secret_key="test-secret", public_base_url="http://localhost")
+    """A migrated SQLite file: serving a local link asks the database whether its clip was withdrawn."""
+    from clipper.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'clipper.db'}"
+    upgrade(url)
+    return Settings.from_env({}, data_dir=tmp_path / "data", database_url=url, secret_key="test-secret",
+                             public_base_url="http://localhost")
 
 
 @pytest.fixture(params=["local", "s3"])
