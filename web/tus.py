@@ -36,7 +36,7 @@ from clipper.plaintext import check_plain
 from web.auth import public
 from web.body_caps import body_cap
 from web.db import redis_conn, session, settings, store
-from web.uploads import append_body, too_large
+from web.uploads import CHUNK, append_body, too_large
 from workers import queues
 
 bp = Blueprint("tus", __name__, url_prefix="/api/v1/uploads")
@@ -45,7 +45,9 @@ EXTENSIONS = "creation,termination,expiration"
 # An unfinished upload is kept this long after its last byte arrived, then removed with its partial file.
 EXPIRES_AFTER = timedelta(days=7)
 OFFSET_TYPE = "application/offset+octet-stream"
-LOCK_SECONDS = 3600  # a PATCH holds the upload this long at most (a dead web process's lock lapses)
+# A PATCH holds the upload's lock this long past the last megabyte it received: a web host that dies
+# mid-request frees the upload for another host within seconds, while a slow phone keeps it as it sends.
+LOCK_SECONDS = 30
 
 
 @bp.after_request
@@ -201,7 +203,7 @@ def _remove(upload: Upload) -> None:
 @contextmanager
 def _sending(upload: Upload) -> Iterator[None]:
     """One request at a time per upload, across every web process (a lock in the shared Redis)."""
-    key, token = f"clipper:tus:{upload.id}", secrets.token_hex(8)
+    key, token = _lock_key(upload), secrets.token_hex(8)
     if not redis_conn().set(key, token, nx=True, ex=LOCK_SECONDS):
         abort(423, description="Another request is still sending this upload; try again in a moment.")
     try:
@@ -209,6 +211,10 @@ def _sending(upload: Upload) -> Iterator[None]:
     finally:
         if redis_conn().get(key) == token.encode():
             redis_conn().delete(key)
+
+
+def _lock_key(upload: Upload) -> str:
+    return f"clipper:tus:{upload.id}"
 
 
 def _receive_piece(upload: Upload, offset: int, remaining: int) -> None:
@@ -223,7 +229,11 @@ def _receive_piece(upload: Upload, offset: int, remaining: int) -> None:
     arrived = [0]
     try:
         with os.fdopen(fd, "w+b") as fh:
-            append_body(fh, 0, remaining, request.stream, lambda n: arrived.__setitem__(0, n))
+            def progress(n: int) -> None:
+                arrived[0] = n
+                redis_conn().expire(_lock_key(upload), LOCK_SECONDS)  # still receiving: keep the upload
+
+            append_body(fh, 0, remaining, request.stream, progress, every=CHUNK)
     finally:
         if arrived[0]:
             store().put_file(recording_service.upload_piece_key(upload.id, offset), name)
