@@ -15,6 +15,7 @@ from clipper.live import alerts as alert_service
 from clipper.models import Alert, AlertHit
 from clipper.urls import AddressPolicy, check_url
 from web.db import session, settings
+from web.inputs import form_or_json
 from workers.jobs.alerts import alert_secret
 
 bp = Blueprint("alerts", __name__)
@@ -46,9 +47,7 @@ def page() -> Any:
 
 @bp.post("/api/v1/alerts")
 def create() -> Any:
-    data = (request.get_json(silent=True) if request.is_json else request.form.to_dict()) or {}
-    if not isinstance(data, dict):
-        data = {}
+    data = form_or_json()
     db = session()
     try:
         webhook = str(data.get("webhook_url") or "").strip()

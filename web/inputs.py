@@ -57,3 +57,9 @@ def _refuse_nul() -> None:
 def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
     app.before_request(_refuse_nul)
+
+
+def form_or_json() -> dict[str, Any]:
+    """The request's fields: a JSON object (API) or the form (pages); anything else reads as no fields."""
+    data = (request.get_json(silent=True) if request.is_json else request.form.to_dict()) or {}
+    return data if isinstance(data, dict) else {}

@@ -16,6 +16,7 @@ from clipper.models import LiveSource
 from clipper.urls import AddressPolicy
 from web.auth import role_required
 from web.db import session, settings
+from web.inputs import form_or_json
 
 bp = Blueprint("live", __name__)
 
@@ -41,9 +42,7 @@ def list_sources() -> Any:
 @bp.post("/api/v1/live-sources")
 @role_required("social_lead")
 def create() -> Any:
-    data = (request.get_json(silent=True) if request.is_json else request.form.to_dict()) or {}
-    if not isinstance(data, dict):
-        data = {}
+    data = form_or_json()
     db = session()
     try:
         source = sources.create_source(db, name=data.get("name"), url=data.get("url"), channel=data.get("channel"),
