@@ -124,3 +124,20 @@ def test_a_worker_killed_mid_segment_loses_and_doubles_nothing(ctx, redis_url, t
     said = _said(ctx, rid)
     assert word_error_rate(" ".join(SAID), said) < 0.15, said
     assert len(said.split()) == pytest.approx(len(" ".join(SAID).split()), abs=2)  # nothing doubled
+
+
+def test_a_checkpoint_inside_a_segment_reads_on_from_the_right_audio(ctx, redis_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Segments whose timestamps restart (each cut on its own, as after an encoder restart) and a checkpoint
+    a moment after the third sentence: the fourth is heard, at its own time. Seeking in the joined
+    segments by timestamp once landed in the wrong segment and lost it."""
+    files = [_segment(t, tmp_path / f"s{i}.ts") for i, t in enumerate(SAID)]
+    rid = _live(ctx, files)
+    with ctx.sessions() as session:
+        session.get(Recording, rid).transcribed_until = 16.0  # as if words up to here were stored
+        session.commit()
+    queues.enqueue_live_finish(ctx.redis, rid)
+    run_jobs(redis_url, ("transcribe",))
+    with ctx.sessions() as session:
+        words = session.query(Word).filter_by(recording_id=rid).order_by(Word.idx).all()
+        assert " ".join(w.display for w in words) == SAID[3]
+        assert 17.5 < words[0].start < 19.0  # the sentence starts at 18 s

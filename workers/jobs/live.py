@@ -10,9 +10,11 @@ joined recording the original, so it renders and plays like any other.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,7 @@ from clipper.errors import ClipperError
 from clipper.live import alerts
 from clipper.models import LiveSegment, Recording, Segment
 from clipper.recordings import get_recording
-from clipper.speech import decode_audio, load_backend
+from clipper.speech import SAMPLE_RATE, decode_audio, load_backend
 from clipper.speech.audio import read_pcm
 from clipper.speech.chunks import Chunk
 from clipper.speech.store import append_chunk
@@ -30,6 +32,8 @@ from workers.context import Context, current
 from workers.jobs.alerts import deliver_alert
 from workers.jobs.common import outcome_on
 from workers.jobs.transcribe import speech_options
+
+log = logging.getLogger(__name__)
 
 EDGE_GUARD = 2.0  # seconds before the end of the audio where words are not final yet
 MAX_PENDING = 120.0  # speech this long without a pause is taken anyway, to keep up with the air
@@ -73,15 +77,14 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     if not final and len(run) == len(pending) and end - start < EDGE_GUARD * 2:
         return False  # too little new audio past the checkpoint: wait for the next segment
     try:
-        pcm = decode_audio(_join(ctx, run, work / "joined.ts"), work / "audio.pcm",
-                           timeout=ctx.settings.ffmpeg_timeout, start=start - run[0].start)
-    except ClipperError:
-        if _set_aside_bad_segments(ctx, session, run, work):
-            return True
-        raise  # the run fails as a whole, not one segment: let RQ retry the job
+        audio = _run_audio(ctx, run, work)[_sample(start - run[0].start):]
+    except _BadSegment as bad:
+        session.commit()  # the segment is set aside with its reason; the rest is read on the next pass
+        log.warning("live recording %s: %s", recording.id, bad)
+        return True
     terms = tuple(e.term for e in glossary.list_terms(session))
     backend = load_backend(speech_options(ctx.settings, terms))
-    result = backend.transcribe_array(read_pcm(pcm), None, offset=start)
+    result = backend.transcribe_array(audio, None, offset=start)
     at_edge = not final and len(run) == len(pending)  # more audio will follow this run
     segments = result.segments
     if at_edge:
@@ -131,19 +134,29 @@ def _join(ctx: Context, segments: list[LiveSegment], dest: Path) -> Path:
     return dest
 
 
-def _set_aside_bad_segments(ctx: Context, session: Session, run: list[LiveSegment], work: Path) -> bool:
-    """A run that would not decode: mark the segments that are not media failed (their time becomes a
-    hole in the transcript, said on the segment) so the rest is transcribed; False when none is bad."""
-    bad = 0
+class _BadSegment(Exception):
+    pass
+
+
+def _run_audio(ctx: Context, run: list[LiveSegment], work: Path) -> np.ndarray:
+    """The run's audio with each segment decoded on its own and laid at its own offset (cut or padded to
+    its length), so a timestamp jump inside the stream (an encoder restart, a splice) cannot shift words.
+    A segment that is not media is marked failed (its time becomes a hole in the transcript, said on
+    the segment) and ``_BadSegment`` raised."""
+    parts = []
     for seg in run:
         try:
-            decode_audio(_join(ctx, [seg], work / "one.ts"), work / "one.pcm", timeout=ctx.settings.ffmpeg_timeout)
+            pcm = decode_audio(_join(ctx, [seg], work / "one.ts"), work / "one.pcm", timeout=ctx.settings.ffmpeg_timeout)
         except ClipperError as exc:
             seg.status, seg.error = "failed", f"This part of the stream was not media we can read: {exc.message}"[:2000]
-            bad += 1
-    if bad:
-        session.commit()
-    return bool(bad)
+            raise _BadSegment(seg.error) from exc
+        samples, length = read_pcm(pcm), _sample(seg.duration)
+        parts.append(np.pad(samples[:length], (0, max(0, length - len(samples)))))
+    return np.concatenate(parts)
+
+
+def _sample(seconds: float) -> int:
+    return max(0, int(round(seconds * SAMPLE_RATE)))
 
 
 def _finish(ctx: Context, session: Session, recording: Recording, work: Path) -> None:
