@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from clipper import events
+from clipper import recordings as recording_service
 from clipper.errors import ClipperError
 from clipper.live import sources
-from clipper.models import LiveSource
+from clipper.live.playlist import live_playlist
+from clipper.models import LiveSegment, LiveSource
 from clipper.urls import AddressPolicy
 from web.auth import role_required
-from web.db import session, settings
+from web.db import session, settings, store
 from web.inputs import form_or_json
 
 bp = Blueprint("live", __name__)
@@ -80,3 +82,13 @@ def _switch(source_id: int, action: str) -> Any:
         return jsonify(_json(source))
     flash(f"{source.name}: {'recording starts in a few seconds' if action == 'start' else 'stopping'}.")
     return redirect(url_for("live.page"))
+
+
+@bp.get("/recordings/<int:recording_id>/live.m3u8")
+def playlist(recording_id: int) -> Any:
+    """What a live recording has stored so far, for the desk's player (signed links, fetched again as it grows)."""
+    db = session()
+    recording = recording_service.get_recording(db, recording_id)
+    rows = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id)).all()
+    body = live_playlist(rows, lambda key: store().url(key, expires=6 * 3600), ended=recording.status != "live")
+    return Response(body, mimetype="application/vnd.apple.mpegurl", headers={"Cache-Control": "private, no-cache"})

@@ -115,25 +115,33 @@ def _speaker(s: Any) -> dict[str, Any]:
 def words(recording_id: int) -> Any:
     """The transcript as columns: ``s``/``e`` word starts and ends in milliseconds, ``w`` the texts (with
     fixes), ``seg`` the index of each segment's first word and ``spk`` its speaker (speaker turns),
-    ``unsure`` the words the model was unsure of. Word indexes are ``Word.idx`` (0..n-1, in order)."""
+    ``unsure`` the words the model was unsure of. Word indexes are ``Word.idx`` (0..n-1, in order).
+    ``?after=N`` gives the words from index N on (``from``): a live desk's transcript grows by them."""
     db = session()
     recording = recording_service.get_recording(db, recording_id)
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        raise InvalidInput("after must be a word index (0 or more).")
+    first = int(after)  # a live desk asks only for the words stored since it last asked (words are only added)
     conn = db.connection()  # plain rows, and the database does the per-word work: ~30,000 words in 3 hours
     ms = lambda column: cast(func.round(column * 1000), Integer)  # noqa: E731
     result = conn.execute(
         select(ms(Word.start), ms(Word.end), func.trim(func.coalesce(Word.edited_text, Word.text)))
-        .where(Word.recording_id == recording_id).order_by(Word.idx))
+        .where(Word.recording_id == recording_id, Word.idx >= first).order_by(Word.idx))
     rows = result.cursor.fetchall()  # the driver's tuples (ints and text): no per-row objects
     result.close()
     starts, ends, texts = (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [])
     turns = conn.execute(
         select(func.min(Word.idx), Segment.speaker).join(Word, Word.segment_id == Segment.id)
-        .where(Segment.recording_id == recording_id).group_by(Segment.id, Segment.speaker).order_by(func.min(Word.idx))
+        .where(Segment.recording_id == recording_id).group_by(Segment.id, Segment.speaker)
+        .having(func.max(Word.idx) >= first).order_by(func.min(Word.idx))
     ).all()
-    unsure = conn.scalars(select(Word.idx).where(Word.recording_id == recording_id, Word.probability < 0.5)).all()
-    body = json.dumps({"recording_id": recording.id, "status": recording.status, "count": len(texts), "s": starts,
-                       "e": ends, "w": texts, "seg": [t[0] for t in turns], "spk": [t[1] or "" for t in turns],
-                       "unsure": list(unsure)}, separators=(",", ":"))
+    unsure = conn.scalars(select(Word.idx).where(Word.recording_id == recording_id, Word.idx >= first,
+                                                 Word.probability < 0.5)).all()
+    body = json.dumps({"recording_id": recording.id, "status": recording.status, "duration": recording.duration,
+                       "transcribed_until": recording.transcribed_until, "from": first, "count": len(texts),
+                       "s": starts, "e": ends, "w": texts, "seg": [max(first, t[0]) for t in turns],
+                       "spk": [t[1] or "" for t in turns], "unsure": list(unsure)}, separators=(",", ":"))
     return Response(body, mimetype="application/json", headers={"Cache-Control": "private, no-cache"})
 
 
@@ -210,11 +218,14 @@ def _turn_speaker(db: Any, recording_id: int, data: dict[str, Any]) -> str:
 def _recording_info(recording: Recording) -> dict[str, Any]:
     key = recording.proxy_key or recording.original_key  # until a proxy exists the original plays
     probe = recording.probe or {}
+    live = recording.status == "live"  # the player follows the stored segments' playlist as it grows
+    media = url_for("live.playlist", recording_id=recording.id) if live else store().url(key) if key else None
     return {
         "id": recording.id, "title": recording.title, "status": recording.status, "duration": recording.duration,
+        "live": live, "transcribedUntil": recording.transcribed_until,
         "progress": recording.progress, "error": recording.error or None, "channel": recording.channel,
         "fps": probe.get("fps") or 25.0, "hasVideo": bool(probe.get("has_video", probe.get("width"))),
-        "media": store().url(key) if key else None,
+        "media": media,
         "peaks": store().url(recording.peaks_key) if recording.peaks_key else None,
     }
 

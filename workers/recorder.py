@@ -112,10 +112,10 @@ def _reason(exc: Exception) -> str:
 
 def _store(ctx: Context, recording_id: int, seg: SegmentFile) -> None:
     """Keep a finished segment: checked to be media first; one that is not is a recorded hole, never stored."""
-    key, error = f"recordings/{recording_id}/live/{seg.index:06d}.ts", ""
+    key, error, info = f"recordings/{recording_id}/live/{seg.index:06d}.ts", "", None
     try:
-        probe(seg.path, Limits(max_duration=seg.duration + 60, max_width=ctx.settings.max_width,
-                               max_height=ctx.settings.max_height, max_streams=ctx.settings.max_streams))
+        info = probe(seg.path, Limits(max_duration=seg.duration + 60, max_width=ctx.settings.max_width,
+                                      max_height=ctx.settings.max_height, max_streams=ctx.settings.max_streams))
         ctx.store.put_file(key, seg.path, content_type="video/mp2t")
     except ClipperError as exc:
         if not exc.expected:
@@ -131,6 +131,8 @@ def _store(ctx: Context, recording_id: int, seg: SegmentFile) -> None:
         recording = session.get(Recording, recording_id)
         assert recording is not None
         recording.duration = seg.start + seg.duration
+        if info is not None and not recording.probe:
+            recording.probe = info.to_dict()  # the desk knows from the first segment if there is a picture
         session.commit()
     if not error:
         queues.enqueue_live_transcription(ctx.redis, recording_id, seg.index)

@@ -2,19 +2,32 @@
 // proxied, or the benchmark) — a clock that plays the transcript on its own at the same API.
 
 export class Player {
-  constructor(video, { fps, duration, media }) {
+  constructor(video, { fps, duration, media, live = false }) {
     this.video = video;
     this.fps = fps || 25;
     this.duration = duration || 0;
     this.loop = null; // [a, b] while loop-previewing
     const synthetic = window.__deskClock; // set by the benchmark before the page loads
     this.clock = media && !synthetic ? null : { base: 0, since: 0, playing: false, rate: synthetic ? synthetic.rate || 1 : 1 };
-    if (media && !synthetic) video.src = media;
+    if (media && !synthetic && live) this.ready = this._follow(media);
+    else if (media && !synthetic) video.src = media;
     else video.hidden = !!synthetic || !media;
     this.listeners = [];
     video.addEventListener("play", () => this._emit());
     video.addEventListener("pause", () => this._emit());
     video.addEventListener("seeked", () => this._emit());
+  }
+
+  // A live recording plays its HLS playlist of stored segments, which grows while it airs: through
+  // hls.js (Media Source Extensions) where the browser has them, else natively (Safari on iPhones).
+  async _follow(url) {
+    let Hls = null;
+    try { ({ default: Hls } = await import("./vendor/hls.light.min.js")); } catch (err) { Hls = null; }
+    if (!Hls || !Hls.isSupported()) { this.video.src = url; return; }
+    // no worker: the page's policy allows scripts from this site only, not blob: workers
+    this.hls = new Hls({ enableWorker: false, startPosition: 0, liveDurationInfinity: false });
+    this.hls.loadSource(url);
+    this.hls.attachMedia(this.video);
   }
 
   on(fn) { this.listeners.push(fn); }

@@ -37,7 +37,7 @@ export function fmt(t) {
 }
 
 // --- the player, timeline and highlight loop ---
-const player = new Player($("player"), { fps: rec.fps, duration: rec.duration, media: rec.media });
+const player = new Player($("player"), { fps: rec.fps, duration: rec.duration, media: rec.media, live: rec.live });
 window.__deskPlayer = player;
 $("player").classList.toggle("audio-only", !rec.hasVideo);
 const timeline = new Timeline($("timeline"), rec.duration, (t) => player.seek(t));
@@ -532,7 +532,7 @@ window.addEventListener("beforeunload", keepDraft);
 
 // --- start ---
 async function start() {
-  if (rec.status !== "ready") { pollUntilReady(); return; }
+  if (rec.status !== "ready" && !rec.live) { pollUntilReady(); return; }
   const res = window.__deskWords ? await window.__deskWords.then(async (r) => ({ status: r.status, ok: r.ok, data: await r.json() }))
     .catch(() => api("GET", config.urls.words)) : await api("GET", config.urls.words);
   if (!res.ok) { problem(res); return; }
@@ -555,6 +555,7 @@ async function start() {
       if (input) { input.focus(); input.select(); }
     },
   });
+  if (rec.live) transcript.emptyText = "No words yet: they appear here seconds after they are spoken.";
   const all = transcript.render();
   stats.firstWords = performance.now();
   const params = new URLSearchParams(location.search);
@@ -579,6 +580,46 @@ async function start() {
   await all;
   stats.rendered = performance.now();
   document.body.dataset.deskReady = "1";
+  if (rec.live) followLive();
+}
+
+// --- a live recording: the transcript, timeline and player grow while it airs ---
+const LIVE_POLL_MS = 3000;
+
+function liveEdge(d) {
+  $("live-edge").textContent = `Recorded ${fmt(d.duration)}; transcribed up to ${fmt(d.transcribed_until)}.`;
+}
+
+function growDuration(seconds) {
+  if (!(seconds > rec.duration)) return;
+  rec.duration = seconds;
+  player.duration = seconds;
+  timeline.duration = seconds;
+  timeline.paintBack();
+  $("timeline").setAttribute("aria-valuemax", seconds.toFixed(2));
+  $("rec-duration").textContent = fmt(seconds);
+}
+
+async function followLive() {
+  liveEdge({ duration: rec.duration, transcribed_until: rec.transcribedUntil });
+  for (;;) {
+    await new Promise((r) => setTimeout(r, LIVE_POLL_MS));
+    const res = await api("GET", `${config.urls.words}?after=${words.n}`);
+    if (!res.ok) continue; // a blip: the next poll asks again from the same word
+    const d = res.data;
+    if (d.from === words.n && words.extend(d)) {
+      await transcript.grow();
+      stats.liveWords = words.n;
+    }
+    growDuration(d.duration);
+    liveEdge(d);
+    if (d.status !== "live") {
+      $("live-status").textContent = d.status === "ready"
+        ? "The broadcast has ended and its whole transcript is here. Reload the page for the finished recording."
+        : `The live recording stopped (${d.status}).`;
+      return;
+    }
+  }
 }
 
 async function pollUntilReady() {

@@ -33,6 +33,31 @@ export class Words {
     this.unsure = new Set(data.unsure || []);
   }
 
+  // Adds the words a live recording stored since (data as from ``?after=n``: indexes go on from n).
+  extend(data) {
+    const add = data.w.length;
+    if (!add) return 0;
+    const n = this.n + add;
+    const longer = (old) => { const a = new Float64Array(n); a.set(old); return a; };
+    this.start = longer(this.start); this.end = longer(this.end); this.mid = longer(this.mid);
+    for (let k = 0; k < add; k++) {
+      const i = this.n + k;
+      this.start[i] = data.s[k] / 1000;
+      this.end[i] = data.e[k] / 1000;
+      this.mid[i] = (this.start[i] + this.end[i]) / 2;
+    }
+    this.text = this.text.concat(data.w);
+    const seg = data.seg || [], spk = data.spk || [];
+    if (seg[0] !== this.n) { // the new words go on a paragraph already shown: they start one of their own
+      this.seg.push(this.n);
+      this.spk.push(this.spk.length ? this.spk[this.spk.length - 1] : "");
+    }
+    for (let k = 0; k < seg.length; k++) { this.seg.push(seg[k]); this.spk.push(spk[k] || ""); }
+    for (const i of data.unsure || []) this.unsure.add(i);
+    this.n = n;
+    return add;
+  }
+
   key(i) { return Math.round(this.start[i] * 1000); }
 
   // The last word that starts at or before t (-1 before the first word).
@@ -84,20 +109,28 @@ export class Transcript {
   render() {
     this.el.textContent = "";
     if (!this.words.n) {
-      this.el.innerHTML = '<p class="hint">No words in this transcript.</p>';
+      this.el.innerHTML = `<p class="hint">${this.emptyText || "No words in this transcript."}</p>`;
       return Promise.resolve();
     }
     this._bind();
     this._segIndex = 0;
     this._chunk(FIRST_CHUNK);
+    this.rendering = true;
     return new Promise((resolve) => {
       const step = (deadline) => {
         do { this._chunk(CHUNK); } while (this.rendered < this.words.n && deadline.timeRemaining() > 4);
-        if (this.rendered >= this.words.n) { resolve(); return; }
+        if (this.rendered >= this.words.n) { this.rendering = false; resolve(); return; }
         whenIdle(step);
       };
       whenIdle(step);
     });
+  }
+
+  // Shows words added to ``words`` since (a live recording's transcript growing as it airs).
+  grow() {
+    if (!this.rendered) return this.render(); // the first words: replaces the "no words yet" note
+    if (!this.rendering) this._chunk(this.words.n - this.rendered); // else the render loop takes them in
+    return Promise.resolve();
   }
 
   _chunk(size) {
