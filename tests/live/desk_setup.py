@@ -17,10 +17,19 @@ from clipper.transcript import Segment, Word
 AIRED = datetime(2026, 12, 3, 12, 0, 0)
 
 
-def stream_segments(folder: Path, count: int, seconds: float = 4.0) -> list[Path]:
-    """``count`` MPEG-TS segments of ``seconds`` each (a test picture and a tone), as a broadcast cuts them."""
+COLOURS = ("red", "green", "blue", "yellow", "white")
+
+
+def stream_segments(folder: Path, count: int, seconds: float = 4.0, *, coloured: bool = False) -> list[Path]:
+    """``count`` MPEG-TS segments of ``seconds`` each (a test picture and a tone), as a broadcast cuts them
+    from one stream (timestamps run on). ``coloured``: segment i is a plain ``COLOURS[i]`` picture, so a
+    frame of a render tells which part of the recording it came from."""
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+    picture = "testsrc2=size=320x240:rate=25"
+    if coloured:
+        parts = [f"color=c={COLOURS[i]}:size=320x240:rate=25:duration={seconds}[p{i}]" for i in range(count)]
+        picture = ";".join(parts) + ";" + "".join(f"[p{i}]" for i in range(count)) + f"concat=n={count}[out0]"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture,
                     "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000", "-t", str(count * seconds),
                     "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac", "-b:a", "64k",
                     "-f", "segment", "-segment_time", str(seconds), "-segment_format", "mpegts",

@@ -18,8 +18,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clipper import glossary
-from clipper.errors import ClipperError
+from clipper import ffmpeg, glossary
+from clipper.errors import ClipperError, RenderError
 from clipper.live import alerts
 from clipper.models import LiveSegment, Recording, Segment
 from clipper.recordings import get_recording
@@ -132,6 +132,38 @@ def _join(ctx: Context, segments: list[LiveSegment], dest: Path) -> Path:
             with ctx.store.open(seg.storage_key) as fh:
                 shutil.copyfileobj(fh, out)
     return dest
+
+
+def live_excerpt(ctx: Context, session: Session, recording_id: int, start: float, end: float,
+                 work: Path) -> tuple[Path, float]:
+    """The stored segments around ``[start, end]`` joined into one file, and the recording offset at which
+    that file starts: a clip of a live recording is cut from its segments, on air or after (air the
+    recorder missed is a gap in the recording's clock that a joined file would close up)."""
+    rows = session.scalars(select(LiveSegment).where(
+        LiveSegment.recording_id == recording_id, LiveSegment.start + LiveSegment.duration > start - 1.0,
+        LiveSegment.start < end)
+        .order_by(LiveSegment.idx)).all()
+    if not rows or rows[0].start > start + 0.01 or rows[-1].end < end - 0.05:
+        raise RenderError("This part of the live recording is not stored (yet): mark the clip on words already "
+                          "shown on the desk.")
+    for before, after in zip(rows, rows[1:], strict=False):
+        if after.gap_before > 0 or abs(after.start - before.end) > 0.05:
+            raise RenderError("This clip crosses a gap in the live recording (air the recorder missed): "
+                              "clip the part before the gap or the part after it.")
+    bad = next((r for r in rows if r.status == "failed" or not r.storage_key), None)
+    if bad is not None:
+        raise RenderError(f"Part of this clip ({bad.start:.0f}–{bad.end:.0f} s) was not media we could read "
+                          "when it aired, so it cannot be rendered: clip around it.")
+    joined = _join(ctx, list(rows), work / "live-excerpt.ts")
+    # Seeking inside concatenated MPEG-TS lands in the wrong segment (no index; ffmpeg guesses by bytes):
+    # a stream copy into Matroska gives the cut an index to seek by.
+    indexed = work / "live-excerpt.mkv"
+    ffmpeg.run(["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
+                "-format_whitelist", ffmpeg.HARDENING["format_whitelist"], "-i", str(joined),
+                "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "matroska", "-y", str(indexed)],
+               timeout=ctx.settings.ffmpeg_timeout)
+    joined.unlink()
+    return indexed, rows[0].start
 
 
 class _BadSegment(Exception):

@@ -13,7 +13,9 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rq import get_current_job
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ from storage import ObjectStore
 from workers.context import Context, current
 from workers.jobs.common import INTERNAL_ERROR
 from workers.jobs.gallery import publish_when_ready
+from workers.jobs.live import live_excerpt
 
 log = logging.getLogger(__name__)
 VIDEO_CACHE = "public, max-age=60, must-revalidate"  # re-renders replace the object at the same key
@@ -59,14 +62,15 @@ def render_clip(clip_id: int) -> str:
         work = ctx.workdir(f"render-{clip_id}")
         try:
             with outcome_on_rows(session, rows):
-                source = fetch_original(ctx, clip, work)
+                media = clip_media(ctx, session, clip, work)
+                source = media.source
                 record = session.get(Branding, 1)
                 logo = fetch_logo(ctx.store, record.logo_key, work) if record and record.logo_key else None
                 speaker = speaker_for(session, clip.speaker, clip.speaker_role)  # role from the People page
                 photo = fetch_photo(ctx.store, speaker.photo_key, work) if not source.has_video else None
                 plan = build_plan(
-                    source, start=clip.start, end=clip.end, presets=[r.preset for r in rows],
-                    words=clip.caption_words or [], title=clip.title, speaker=speaker.name,
+                    source, start=media.start, end=media.end, presets=[r.preset for r in rows],
+                    words=media.words, title=clip.title, speaker=speaker.name,
                     speaker_role=speaker.role, crop_x=clip.crop_x, photo=photo,
                     branding=options_from(record, logo_path=logo, default_font=s.caption_font),
                     loudness=Loudness(s.render_loudness_lufs, s.render_true_peak),
@@ -112,15 +116,19 @@ def preview_clip(clip_id: int) -> str:
         row = render_rows(session, clip)[0]
         if row.status in ("done", "rendering"):
             return row.status  # the real thing is there (or on its way): never cover it with a preview
+        session.commit()  # the row exists before the work: a preview that cannot be made says why on it
         work = ctx.workdir(f"preview-{clip_id}")
         try:
             with outcome_on_rows(session, [row]):
-                source = fetch_original(ctx, clip, work)
+                media = clip_media(ctx, session, clip, work)
                 # A save while this job runs is not queued again (one job per clip): cut again until the
                 # preview matches the clip as it is now, so the reviewer never watches an older cut.
                 for _ in range(3):
                     cut = (clip.start, clip.end)
-                    out = rough_preview(source.path, clip.start, clip.end, work / "preview.mp4")
+                    if media.covers is not None and media.covers != cut:  # a live clip's segments depend on its range
+                        media = clip_media(ctx, session, clip, work)
+                    out = rough_preview(media.source.path, clip.start - media.offset, clip.end - media.offset,
+                                        work / "preview.mp4")
                     key = put_verified(ctx.store, preview_key(clip_id, row.preset), out,
                                        content_type="video/mp4", cache_control="private, max-age=60")
                     session.refresh(row)
@@ -198,16 +206,42 @@ def job_progress(value: float) -> None:
         job.save_meta()
 
 
-def fetch_original(ctx: Context, clip: Clip, work: Path) -> Source:
+@dataclass(frozen=True)
+class ClipMedia:
+    """The file a clip is cut from, with the clip's range and caption words on that file's clock."""
+
+    source: Source
+    start: float
+    end: float
+    words: list[dict[str, Any]]
+    offset: float  # the recording's time at the file's start
+    covers: tuple[float, float] | None  # the recording's range the file was made for (None: all of it)
+
+
+def clip_media(ctx: Context, session: Session, clip: Clip, work: Path) -> ClipMedia:
+    """A live recording's clip comes from its stored segments (on air, and after, where gaps stay gaps);
+    any other from the recording's original."""
+    covers: tuple[float, float] | None = None
+    if clip.recording.source == "live":
+        path, offset = live_excerpt(ctx, session, clip.recording_id, clip.start, clip.end, work)
+        covers = (clip.start, clip.end)
+    else:
+        path, offset = fetch_original(ctx, clip, work), 0.0
+    info = probe(path)
+    source = Source(Path(path), info.width, info.height, info.fps or 25.0, info.has_audio, info.duration)
+    words = [{**w, "start": round(w["start"] - offset, 3), "end": round(w["end"] - offset, 3)}
+             for w in clip.caption_words or []]
+    return ClipMedia(source, round(clip.start - offset, 3), round(clip.end - offset, 3), words, offset, covers)
+
+
+def fetch_original(ctx: Context, clip: Clip, work: Path) -> Path:
     recording = clip.recording
     key = recording.original_key
     if not key or not ctx.store.exists(key):
         raise RenderError("The recording's original file is no longer in storage, so this clip cannot be "
                           "rendered. Add the recording again, then mark the clip on it.")
     local = getattr(ctx.store, "local_path", None)
-    path = local(key) if local else ctx.store.get_file(key, work / ("original." + key.rsplit(".", 1)[-1]))
-    info = probe(path)
-    return Source(Path(path), info.width, info.height, info.fps or 25.0, info.has_audio, info.duration)
+    return Path(local(key) if local else ctx.store.get_file(key, work / ("original." + key.rsplit(".", 1)[-1])))
 
 
 def fetch_logo(store: ObjectStore, key: str, work: Path) -> Path:
