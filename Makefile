@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# pytest-xdist processes for `make test`; TEST_WORKERS=0 runs the suite in one process
+TEST_WORKERS ?= 2
 RUN_PACKAGES := ffmpeg fonts-dejavu-core fonts-noto-core
 TEST_PACKAGES := $(RUN_PACKAGES) espeak-ng chromium redis-server wrk
 
@@ -12,7 +14,7 @@ run: system-run venv
 	$(VENV)/bin/clipper up
 
 test: system-test dev-venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: system-test dev-venv
 	$(PY) -m bench

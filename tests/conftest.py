@@ -2,7 +2,8 @@
 
 - ``CLIPPER_TEST_DATABASE_URL`` (PostgreSQL) adds a second run of every test that asks for
   ``database_url``; each such test gets its own schema.
-- ``CLIPPER_TEST_REDIS_URL`` uses that Redis (flushed per test); otherwise an embedded one is started.
+- ``CLIPPER_TEST_REDIS_URL`` uses that Redis (flushed per test; each pytest-xdist worker its own
+  database); otherwise an embedded one is started per worker.
 """
 
 from __future__ import annotations
@@ -72,11 +73,23 @@ def sqlite_url(tmp_path: Path) -> str:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("CLIPPER_TEST_REDIS_URL", "")
     if configured:
-        yield configured
+        yield _database_of_this_worker(configured)
         return
     embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
     yield embedded.url
     embedded.stop()
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker flushes its own database: gw0 keeps the URL's, gwN takes N after it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rstrip("/").rpartition("/")
+    first = int(db) if db.isdigit() else 0
+    if not db.isdigit():
+        base = url.rstrip("/")
+    return f"{base}/{(first + int(worker[2:])) % 16}"
 
 
 @pytest.fixture

@@ -218,11 +218,14 @@ def _turn_speaker(db: Any, recording_id: int, data: dict[str, Any]) -> str:
 def _recording_info(recording: Recording) -> dict[str, Any]:
     key = recording.proxy_key or recording.original_key  # until a proxy exists the original plays
     probe = recording.probe or {}
-    live = recording.status == "live"  # the player follows the stored segments' playlist as it grows
-    media = url_for("live.playlist", recording_id=recording.id) if live else store().url(key) if key else None
+    live = recording.status == "live"  # the page follows the transcript as it grows
+    # A live recording plays its stored segments' playlist, on air and after: the playlist keeps air the
+    # recorder missed as gaps, so the player's clock stays the recording's (a joined file would close them).
+    hls = recording.source == "live"
+    media = url_for("live.playlist", recording_id=recording.id) if hls else store().url(key) if key else None
     return {
         "id": recording.id, "title": recording.title, "status": recording.status, "duration": recording.duration,
-        "live": live, "transcribedUntil": recording.transcribed_until,
+        "live": live, "hls": hls, "transcribedUntil": recording.transcribed_until,
         "progress": recording.progress, "error": recording.error or None, "channel": recording.channel,
         "fps": probe.get("fps") or 25.0, "hasVideo": bool(probe.get("has_video", probe.get("width"))),
         "media": media,

@@ -75,4 +75,9 @@ def test_a_live_recording_grows_plays_and_is_clipped_while_it_airs(live_server, 
 
     finish(live_server.sessions, rid)  # the stream ended
     expect(page.locator("#live-status")).to_contain_text("ended", timeout=15_000)
+    # Finished, it still plays from its segments (their playlist now ends): the same clock as on air.
+    page.reload()
+    page.wait_for_selector("body[data-desk-ready='1']")
+    assert page.locator("#live-status").count() == 0
+    page.wait_for_function("() => Math.abs(document.getElementById('player').duration - 12) < 0.3", timeout=20_000)
     assert not errors, errors

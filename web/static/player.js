@@ -2,14 +2,14 @@
 // proxied, or the benchmark) — a clock that plays the transcript on its own at the same API.
 
 export class Player {
-  constructor(video, { fps, duration, media, live = false }) {
+  constructor(video, { fps, duration, media, hls = false }) {
     this.video = video;
     this.fps = fps || 25;
     this.duration = duration || 0;
     this.loop = null; // [a, b] while loop-previewing
     const synthetic = window.__deskClock; // set by the benchmark before the page loads
     this.clock = media && !synthetic ? null : { base: 0, since: 0, playing: false, rate: synthetic ? synthetic.rate || 1 : 1 };
-    if (media && !synthetic && live) this.ready = this._follow(media);
+    if (media && !synthetic && hls) this.ready = this._follow(media);
     else if (media && !synthetic) video.src = media;
     else video.hidden = !!synthetic || !media;
     this.listeners = [];
@@ -18,7 +18,7 @@ export class Player {
     video.addEventListener("seeked", () => this._emit());
   }
 
-  // A live recording plays its HLS playlist of stored segments, which grows while it airs: through
+  // A live recording plays the HLS playlist of its stored segments, which grows while it airs: through
   // hls.js (Media Source Extensions) where the browser has them, else natively (Safari on iPhones).
   async _follow(url) {
     let Hls = null;

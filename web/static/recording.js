@@ -37,7 +37,7 @@ export function fmt(t) {
 }
 
 // --- the player, timeline and highlight loop ---
-const player = new Player($("player"), { fps: rec.fps, duration: rec.duration, media: rec.media, live: rec.live });
+const player = new Player($("player"), { fps: rec.fps, duration: rec.duration, media: rec.media, hls: rec.hls });
 window.__deskPlayer = player;
 $("player").classList.toggle("audio-only", !rec.hasVideo);
 const timeline = new Timeline($("timeline"), rec.duration, (t) => player.seek(t));
