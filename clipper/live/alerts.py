@@ -30,6 +30,7 @@ MAX_SENTENCE_WORDS = 60  # a "sentence" without punctuation stops here
 class Fired:
     hit_id: int
     webhook: bool
+    clip_id: int  # the draft clip on the sentence
 
 
 def create_alert(session: Session, *, user_id: int, name: object, query: object, webhook_url: str = "") -> Alert:
@@ -76,7 +77,7 @@ def fire(session: Session, recording: Recording, segments: Sequence[Segment]) ->
                 continue
             hit = _hit(session, alert, recording, segment, words, position)
             if hit is not None:
-                fired.append(Fired(hit.id, bool(alert.webhook_url)))
+                fired.append(Fired(hit.id, bool(alert.webhook_url), hit.clip_id or 0))
     return fired
 
 
@@ -98,6 +99,7 @@ def _hit(session: Session, alert: Alert, recording: Recording, segment: Segment,
         return None
     clip = Clip(recording_id=recording.id, start=round(first.start, 3), end=round(last.end, 3),
                 title=f"Alert: {alert.name}"[:300], created_by_id=alert.user_id, status="draft",
+                presets=["vertical", "square", "landscape"],  # a rough vertical preview is made at once
                 caption_words=[{"start": w.start, "end": w.end, "text": w.display}
                                for w in _words_between(session, recording.id, first.idx, last.idx)])
     session.add(clip)

@@ -21,6 +21,26 @@ def rough_preview(source: Path, start: float, end: float, dest: Path, *, timeout
     return dest
 
 
+ROUGH_VERTICAL = (540, 960)  # half the real render's size: a draft to watch and judge, made in seconds
+
+
+def rough_vertical(source: Path, start: float, end: float, dest: Path, *, timeout: float = 300.0) -> Path:
+    """A quick 9:16 cut (the middle of the picture, small, fast encoder settings, no captions): what an
+    alert's drafted clip looks like on a phone, seconds after the words aired, while nobody has rendered it."""
+    width, height = ROUGH_VERTICAL
+    args = ["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
+            "-format_whitelist", ffmpeg.HARDENING["format_whitelist"],
+            "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(source),
+            "-map", "0:v:0", "-map", "0:a:0?",
+            "-vf", f"crop='min(iw,ih*9/16)':ih,scale={width}:{height}:force_original_aspect_ratio=decrease,"
+                   f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p",
+            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-g", "50",
+            "-c:a", "aac", "-b:a", "96k", "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4",
+            "-y", str(dest)]
+    ffmpeg.run(args, timeout=timeout)
+    return dest
+
+
 SAMPLE_WORDS = ("We", "will", "build", "the", "homes", "this", "country", "needs.")
 STILL_SIZES = {"landscape": (640, 360), "square": (540, 540), "vertical": (360, 640)}
 

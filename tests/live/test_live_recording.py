@@ -16,6 +16,7 @@ import pytest
 from clipper import clips as clip_service
 from clipper.live import alerts
 from clipper.models import AlertHit, Clip, LiveSegment, LiveSource, Recording, Render, Segment, User, Word
+from clipper.probe import probe
 from clipper.search import search
 from clipper.speech.accuracy import normalise, word_error_rate
 from tests.conftest import run_jobs
@@ -90,7 +91,8 @@ def webhook():  # type: ignore[no-untyped-def]
     server.server_close()
 
 
-def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(settings, redis_url, stream, webhook) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(settings, redis_url, stream, webhook,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
     stream.start()
     hook_port = webhook.server_address[1]
     ctx = context.configure(dataclasses.replace(settings, url_allowed_hosts=(
@@ -174,6 +176,14 @@ def test_a_live_stream_is_transcribed_searchable_and_clippable_while_it_airs(set
         render = session.query(Render).filter_by(clip_id=clipped_on_air).one()
         assert render.status == "done", render.error
         assert render.duration > 7
+        # The alert's draft got a rough vertical preview, cut from the stored segments.
+        draft = session.get(Clip, hit.clip_id)
+        preview = session.query(Render).filter_by(clip_id=draft.id, preset="vertical").one()
+        assert (preview.preset, preview.status) == ("vertical", "preview"), preview.error
+        path = ctx.store.get_file(preview.storage_key, tmp_path / "alert-preview.mp4")
+    info = probe(path)
+    assert (info.width, info.height) == (540, 960)
+    assert info.duration == pytest.approx(draft.end - draft.start, abs=0.15)
 
 
 def test_a_stream_that_drops_and_returns_keeps_recording_with_a_gap(settings, redis_url, stream) -> None:  # type: ignore[no-untyped-def]

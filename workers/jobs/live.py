@@ -26,6 +26,7 @@ from clipper.recordings import get_recording
 from clipper.speech import SAMPLE_RATE, decode_audio, load_backend
 from clipper.speech.audio import read_pcm
 from clipper.speech.chunks import Chunk
+from clipper.speech.spans import speech_regions
 from clipper.speech.store import append_chunk
 from workers import queues
 from workers.context import Context, current
@@ -91,7 +92,8 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
         cut = end - EDGE_GUARD
         kept = tuple(s for s in segments if s.words and s.words[-1].end <= cut)
         if kept:
-            until = kept[-1].words[-1].end
+            later = [s.words[0].start for s in segments if s.words and s.words[-1].end > cut]
+            until = _checkpoint(audio, start, kept[-1].words[-1].end, cut, later[0] if later else None)
         elif not any(s.words for s in segments):
             until = cut  # silence or music up to the edge
         elif end - start > MAX_PENDING:
@@ -112,9 +114,24 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     fired = alerts.fire(session, recording, new)
     session.commit()  # words, checkpoint and alert hits together: a rerun after a crash starts here
     for hit in fired:
+        queues.enqueue_preview(ctx.redis, hit.clip_id)  # the draft's rough vertical cut, from the segments
         if hit.webhook:
             _deliver_now(ctx, hit.hit_id)
     return not at_edge
+
+
+def _checkpoint(audio: np.ndarray, start: float, last_end: float, cut: float, next_start: float | None) -> float:
+    """Where the next pass starts after a kept sentence ending at ``last_end``: past the end of the speech
+    that word is in (the aligner ends a word before its sound does; a pass that starts on the tail of a
+    word hears a syllable and makes up words for it), in the pause before whatever is said next."""
+    until = last_end
+    for region in speech_regions(audio):
+        if start + region.start <= last_end <= start + region.end:
+            until = start + region.end  # the VAD's region, padded: the sound's end and a little silence
+            break
+    if next_start is not None and until >= next_start:
+        until = (last_end + next_start) / 2  # no real pause before the next sentence: halfway to it
+    return round(max(last_end, min(until, cut)), 3)
 
 
 def _deliver_now(ctx: Context, hit_id: int) -> None:

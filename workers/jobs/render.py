@@ -24,7 +24,8 @@ from clipper.clips import get_clip
 from clipper.errors import ClipperError, RenderError, StorageError
 from clipper.models import Branding, Clip, Render, utcnow
 from clipper.probe import probe
-from clipper.render import Encoder, Loudness, Source, build_plan, options_from, render, rough_preview, write_sidecars
+from clipper.render import Encoder, Loudness, Source, build_plan, options_from, render, write_sidecars
+from clipper.render.preview import rough_preview, rough_vertical
 from clipper.render.speaker import speaker_for
 from storage import ObjectStore
 from workers.context import Context, current
@@ -127,8 +128,10 @@ def preview_clip(clip_id: int) -> str:
                     cut = (clip.start, clip.end)
                     if media.covers is not None and media.covers != cut:  # a live clip's segments depend on its range
                         media = clip_media(ctx, session, clip, work)
-                    out = rough_preview(media.source.path, clip.start - media.offset, clip.end - media.offset,
-                                        work / "preview.mp4")
+                    # vertical first (an alert's draft): a small 9:16 cut, else the picture as it is, stream-copied
+                    cut_preview = rough_vertical if row.preset == "vertical" and media.source.has_video else rough_preview
+                    out = cut_preview(media.source.path, clip.start - media.offset, clip.end - media.offset,
+                                      work / "preview.mp4")
                     key = put_verified(ctx.store, preview_key(clip_id, row.preset), out,
                                        content_type="video/mp4", cache_control="private, max-age=60")
                     session.refresh(row)
