@@ -67,6 +67,31 @@ def test_one_render_row_per_clip_and_preset(database_url: str) -> None:
             db.commit()
 
 
+def test_renders_finished_before_0018_keep_their_finish_as_the_first(database_url: str) -> None:
+    from datetime import datetime
+
+    from alembic import command
+
+    from clipper.db import alembic_config, upgrade
+
+    sessions = engine_for(database_url)
+    finished = datetime(2026, 3, 1, 18, 30, 5)
+    with sessions() as db:
+        rec = recording_service.create_recording(db, title="x")
+        rec.duration, rec.status = 3.0, "ready"
+        clip = clip_service.create_clip(db, rec, start=0, end=1)
+        db.add_all([Render(clip_id=clip.id, preset="vertical", status="done", finished_at=finished),
+                    Render(clip_id=clip.id, preset="square", status="queued")])
+        db.commit()
+    sessions.kw["bind"].dispose()
+    command.downgrade(alembic_config(database_url), "0017")
+    upgrade(database_url)
+    with sessions() as db:
+        rows = {r.preset: r.first_finished_at for r in db.scalars(select(Render))}
+    assert rows == {"vertical": finished, "square": None}
+    sessions.kw["bind"].dispose()
+
+
 @pytest.mark.parametrize("start,end,message", [
     (2.0, 1.0, "must be after its in point"),
     (0.0, 99.0, "only 3.00 s long"),

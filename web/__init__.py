@@ -104,6 +104,7 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
         feeds,
         gallery,
         live,
+        live_timer,
         pages,
         posting,
         public_media,
@@ -118,5 +119,5 @@ def _area_blueprints() -> list:  # type: ignore[type-arg]
     )
 
     return [pages, recording_page, api_search, api_transcripts, tus, admin, recordings, search_pages, clip_lists,
-            review, branding, system, live, alerts, audit, favicon, recording_details, posting, channels,
+            review, branding, system, live, live_timer, alerts, audit, favicon, recording_details, posting, channels,
             publishing, gallery, public_media, embed, feeds]

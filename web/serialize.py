@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
+from flask import has_request_context, url_for
 
+from clipper.live import timer
 from clipper.models import Clip, Recording, Render
 from storage import ObjectStore
 
@@ -64,3 +65,22 @@ def _may_preview(c: Clip) -> bool:
     from web.permissions import can
 
     return can("clip.preview", c)
+
+
+def live_timer(report: timer.TimerReport, timezone: str) -> dict[str, Any]:
+    return {"window": report.window, "since": _time(report.since), "until": _time(report.until), "timezone": timezone,
+            "stages": [{"stage": f.stage.key, "label": f.stage.label, "count": f.count, "p50_seconds": _seconds(f.p50),
+                        "p95_seconds": _seconds(f.p95), "p50": timer.human(f.p50), "p95": timer.human(f.p95)}
+                       for f in report.stages],
+            "clips": [_clip_moments(c) for c in report.clips]}
+
+
+def _clip_moments(c: timer.ClipMoments) -> dict[str, Any]:
+    return {"id": c.clip_id, "recording_id": c.recording_id, "title": c.title,
+            "url": url_for("recording_page.page", recording_id=c.recording_id, clip=c.clip_id),
+            **{name: _time(getattr(c, name)) for name in timer.MOMENTS},
+            "seconds": {s.key: _seconds(c.seconds(s)) for s in timer.STAGES}}
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -65,7 +65,8 @@ class Render(Timestamps, Base):
     vtt_key: Mapped[str] = mapped_column(String(500), default="")
     poster_key: Mapped[str] = mapped_column(String(500), default="")
     error: Mapped[str] = mapped_column(Text, default="")
-    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)  # the latest finish (a re-render moves it)
+    first_finished_at: Mapped[datetime | None] = mapped_column(default=None)  # the first: when it was ready to post
 
     clip: Mapped[Clip] = relationship(back_populates="renders")
 

@@ -40,14 +40,15 @@ def make_team(ctx: Any) -> Team:
                 member(ctx, "ada@example.org", "admin"))
 
 
-def app_on(database_url: str, redis_url: str, data_dir: Path) -> tuple[Any, Any]:
-    """The app and worker context on ``database_url`` (the ``app`` fixture is SQLite only)."""
+def app_on(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> tuple[Any, Any]:
+    """The app and worker context on ``database_url`` (the ``app`` fixture is SQLite only); ``overrides``
+    are further settings."""
     from clipper.settings import Settings
     from web import create_app
     from workers import context
 
     settings = Settings.from_env({}, data_dir=data_dir, database_url=database_url, secret_key="test-secret",
-                                 public_base_url="http://localhost")
+                                 public_base_url="http://localhost", **overrides)
     ctx = context.configure(settings, redis_url)
     app = create_app(settings, redis_url)
     app.config.update(TESTING=True)

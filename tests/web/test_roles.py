@@ -77,6 +77,8 @@ MATRIX: dict[str, str] = {
     "tus.terminate": "volunteer",
     "live.page": "volunteer",
     "live.list_sources": "volunteer",
+    "live_timer.page": "volunteer",
+    "live_timer.api": "volunteer",
     "alerts.page": "volunteer",
     "alerts.create": "volunteer",
     "alerts.delete": "volunteer",  # the owner's (or an admin's); anyone else gets 404

@@ -94,10 +94,16 @@ def test_rerender_overwrites_and_preview_is_replaced(ctx, redis_url, barcode: Pa
     with ctx.sessions() as session:
         session.get(Clip, clip_id).status = "approved"
         session.commit()
+    assert first.first_finished_at is None  # a rough cut is not a render anyone can post
     render_clip(clip_id)
+    once = renders(ctx, clip_id)["landscape"]
+    assert once.first_finished_at is not None and once.first_finished_at == once.finished_at
     render_clip(clip_id)
     rows = renders(ctx, clip_id)
     assert {r.status for r in rows.values()} == {"done"}
+    # The re-render moves finished_at; when it was first ready (the air-to-clip timer's "rendered") stays.
+    assert rows["landscape"].finished_at > once.finished_at
+    assert rows["landscape"].first_finished_at == once.first_finished_at
     assert rows["landscape"].storage_key == f"clips/{clip_id}/landscape.mp4"  # the full render replaced the preview
     mp4s = [k for k in ctx.store.keys(f"clips/{clip_id}/") if k.endswith(".mp4") and not k.endswith("/share.mp4")]
     assert sorted(mp4s) == [f"clips/{clip_id}/landscape.mp4", f"clips/{clip_id}/square.mp4"]

@@ -96,6 +96,7 @@ def render_clip(clip_id: int) -> str:
                     row.width, row.height, row.duration = out.width, out.height, out.duration
                     row.srt_key, row.vtt_key, row.poster_key = srt, vtt, poster
                     row.status, row.progress, row.error, row.finished_at = "done", 1.0, "", utcnow()
+                    row.first_finished_at = row.first_finished_at or row.finished_at  # a re-render keeps it
                     session.commit()
                 job_progress(1.0)
                 # The gallery: publish (or refresh) once approved and every render is done.
