@@ -52,11 +52,13 @@ PLACES = ("Leeds", "Bristol", "Cardiff", "Glasgow", "Norwich", "Exeter", "Belfas
 THINGS = ("hospital", "library", "railway", "school", "bridge", "harbour", "college", "market", "museum", "stadium")
 
 
-def run(quick: bool = False) -> str:
+def run(quick: bool = False, minutes: float = 0.0) -> str:
+    """The live figures; ``minutes``: a soak of that long a broadcast (``python -m bench.live MINUTES``),
+    with the backlog, CPU share and memory per five minutes."""
     from tests.live.hls_server import LiveHLS
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    count = 12 if quick else 40  # about 45 s or about 2.5 minutes of speech
+    count = int(minutes * 60 / 3.6) if minutes else 12 if quick else 40  # a sentence and its pause: ~3.6 s
     sentences = [f"The new {THINGS[i % len(THINGS)]} in {PLACES[i % len(PLACES)]} will open next year."
                  for i in range(count)]
     audio, offsets = _broadcast(sentences)
@@ -81,6 +83,7 @@ def run(quick: bool = False) -> str:
     backlog: list[float] = []
     cpu: list[float] = []
     peak_rss = 0
+    windows: list[tuple[float, float, float, float]] = []  # per 5 min: end (s on air), backlog max, CPU %, MB
     previews: dict[int, float] = {}  # hit id -> seconds from the hit's storing to its preview in storage
     final: dict[str, float] = {}  # "approved" (time), "render" (seconds to done)
     try:
@@ -110,19 +113,21 @@ def run(quick: bool = False) -> str:
                                       start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         worker = psutil.Process(procs[0].pid)
         cpu_start, wall_start = _cpu(worker), time.monotonic()
+        window_cpu, window_start, window_backlog = cpu_start, wall_start, 0.0
         deadline = time.time() + offsets[-1] + 240
         while time.time() < deadline:
             with sessions() as session:
                 source = session.scalars(select(LiveSource)).first()
                 rec = session.get(Recording, source.recording_id) if source and source.recording_id else None
                 for i in range(count):
-                    if i not in found and on_air + offsets[i] <= time.time():
+                    if i not in found and time.time() - 120 <= on_air + offsets[i] <= time.time():
                         phrase = f'"{THINGS[i % 10]} in {PLACES[i % 20]}"'
                         hits = search(session, phrase).hits if rec else ()
                         if any(h.recording_id == rec.id and abs(h.moment - offsets[i]) < 20 for h in hits):
                             found[i] = time.time() - (on_air + offsets[i])
                 if rec is not None and rec.status == "live":
                     backlog.append(max(0.0, rec.duration - rec.transcribed_until))
+                    window_backlog = max(window_backlog, backlog[-1])
                 _previews(session, previews)
                 if rec is not None and "approved" not in final and rec.transcribed_until >= offsets[0] + 21:
                     _approve_twenty_seconds(session, rec, offsets[0], marker_id, owner_id)
@@ -133,7 +138,13 @@ def run(quick: bool = False) -> str:
                 hit_count = len(session.scalars(select(AlertHit.id)).all())
                 done = rec is not None and rec.status == "ready" and "render" in final and len(previews) >= hit_count
             tree = [worker, *worker.children(recursive=True)]
-            peak_rss = max(peak_rss, sum(p.memory_info().rss for p in tree if p.is_running()))
+            rss = sum(p.memory_info().rss for p in tree if p.is_running())
+            peak_rss = max(peak_rss, rss)
+            if time.monotonic() - window_start >= 300:
+                now_cpu = _cpu(worker)
+                windows.append((time.time() - on_air, window_backlog,
+                                100 * (now_cpu - window_cpu) / (time.monotonic() - window_start), rss / 1e6))
+                window_cpu, window_start, window_backlog = now_cpu, time.monotonic(), 0.0
             if done or (len(found) == count and "render" in final and len(previews) >= hit_count):
                 break
             time.sleep(0.5)
@@ -157,7 +168,7 @@ def run(quick: bool = False) -> str:
     preview_delays = sorted(previews.values())
     alert_delays = sorted(t - hits[hid].stored_at.replace(tzinfo=UTC).timestamp() for t, hid in received if hid in hits)
     lines = [
-        "## live",
+        f"### {minutes:.0f}-minute soak" if minutes else "## live",
         "",
         f"{count} distinct sentences ({offsets[-1]:.0f} s of speech) paced in real time into a loopback HLS stream "
         "(2 s pieces); `clipper recorders`, a `clipper worker transcribe publish` and a `clipper worker render publish` "
@@ -182,10 +193,16 @@ def run(quick: bool = False) -> str:
         f"{statistics.median(cpu) if cpu else 0:.0f} % of one core; peak memory (worker and its work horses) "
         f"{peak_rss / 1e6:.0f} MB.",
         "",
-        "Previews and the render are polled every 0.5 s, so each figure is late by up to that. Not measured "
-        "here: a 30-minute stream (the figures above come from a shorter one, to keep `make bench` within its "
-        "time).",
+        "Previews and the render are polled every 0.5 s, so each figure is late by up to that; a sentence not "
+        "found within 2 minutes of airing counts as not found (tiny.en misheard its place name).",
     ]
+    if windows:
+        lines += ["", "| minutes on air | backlog max s | worker CPU % of one core | worker memory MB |",
+                  "|---|---|---|---|"]
+        lines += [f"| {end / 60:.0f} | {b:.1f} | {c:.0f} | {m:.0f} |" for end, b, c, m in windows]
+    elif not minutes:
+        lines += ["", "The 30-minute soak (`python -m bench.live 30`, its own subsection below when it has run) "
+                  "reports the backlog, CPU share and memory per five minutes."]
     return "\n".join(lines) + "\n"
 
 
@@ -277,3 +294,5 @@ def _webhook(received: list[tuple[float, int]]) -> http.server.ThreadingHTTPServ
     return server
 
 
+if __name__ == "__main__":
+    print(run(minutes=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0))
