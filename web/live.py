@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from clipper import events
 from clipper import recordings as recording_service
-from clipper.errors import ClipperError
+from clipper.errors import ClipperError, NotFound
 from clipper.live import sources
 from clipper.live.playlist import live_playlist
 from clipper.models import LiveSegment, LiveSource
@@ -90,5 +90,24 @@ def playlist(recording_id: int) -> Any:
     db = session()
     recording = recording_service.get_recording(db, recording_id)
     rows = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id)).all()
-    body = live_playlist(rows, lambda key: store().url(key, expires=6 * 3600), ended=recording.status != "live")
+    by_key = {row.storage_key: row.idx for row in rows}
+    body = live_playlist(rows, lambda key: url_for("live.segment", recording_id=recording.id, idx=by_key[key]),
+                         ended=recording.status != "live")
     return Response(body, mimetype="application/vnd.apple.mpegurl", headers={"Cache-Control": "private, no-cache"})
+
+
+@bp.get("/recordings/<int:recording_id>/live/<int:idx>.ts")
+def segment(recording_id: int, idx: int) -> Any:
+    """One stored segment, from this site: the player's requests stay same-origin (object storage on
+    another host would need CORS for hls.js) and behind the team's login."""
+    db = session()
+    recording = recording_service.get_recording(db, recording_id)
+    row = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id,
+                                               LiveSegment.idx == idx)).first()
+    if row is None or not row.storage_key or not store().exists(row.storage_key):
+        raise NotFound(f"Segment {idx} of this live recording is not stored.")
+    local = getattr(store(), "local_path", None)
+    source = local(row.storage_key) if local else store().open(row.storage_key)
+    response = send_file(source, mimetype="video/mp2t", max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"  # a stored segment never changes
+    return response

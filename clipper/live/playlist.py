@@ -1,8 +1,8 @@
 """The HLS playlist a live desk plays: the live recording's stored segments, as they are so far.
 
 An ``EVENT`` playlist (RFC 8216 §4.3.3.5): segments are only ever added, and ``#EXT-X-ENDLIST`` comes
-once the recording is no longer live. Each segment's link comes from ``link`` (signed, short-lived;
-the page fetches the playlist again as it grows). Air the recorder missed, and a segment that was not
+once the recording is no longer live. Each segment's link comes from ``link`` (the web app serves
+them; the page fetches the playlist again as it grows). Air the recorder missed, and a segment that was not
 media, are ``#EXT-X-GAP`` entries of their length, so the player's clock stays the recording's clock
 (words, clips and the player agree on every offset); the segment after a gap starts a discontinuity.
 """

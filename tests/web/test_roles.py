@@ -78,6 +78,7 @@ MATRIX: dict[str, str] = {
     "live.page": "volunteer",
     "live.list_sources": "volunteer",
     "live.playlist": "volunteer",
+    "live.segment": "volunteer",
     "live_timer.page": "volunteer",
     "live_timer.api": "volunteer",
     "alerts.page": "volunteer",
@@ -250,6 +251,7 @@ OWNERSHIP: dict[str, str] = {
     "recording_page.page": "shared",
     "recording_page.words": "shared",
     "live.playlist": "shared",
+    "live.segment": "shared",
     "recording_page.recording_clips": "shared",
     "recording_page.create_clip": "shared",
     "api_transcripts.export_transcript": "shared",
@@ -281,13 +283,19 @@ def test_every_route_on_someones_object_says_whose_it_must_be(app) -> None:  # t
 
 
 def _objects_of(ctx, client, headers) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """A ready recording, a draft clip, an upload in progress, a saved search and an alert, all one volunteer's."""
-    from clipper.models import Recording, SavedSearch
+    """A ready recording (with a stored live segment), a draft clip, an upload in progress, a saved search
+    and an alert, all one volunteer's."""
+    from datetime import datetime
+
+    from clipper.models import LiveSegment, Recording, SavedSearch
     from tests.web.team import ready_recording
 
     rid = ready_recording(ctx.sessions)
+    ctx.store.put_bytes(f"recordings/{rid}/live/000000.ts", b"\x47" * 188)
     with ctx.sessions() as db:
         db.get(Recording, rid).created_by_id = int(headers["X-User"])
+        db.add(LiveSegment(recording_id=rid, idx=0, start=0.0, duration=6.0, aired_at=datetime(2026, 12, 3, 12),
+                           storage_key=f"recordings/{rid}/live/000000.ts"))
         db.add(saved := SavedSearch(user_id=int(headers["X-User"]), name="hospital", query="hospital"))
         db.commit()
         saved_id = saved.id
