@@ -26,13 +26,14 @@ bp = Blueprint("live", __name__)
 def _json(source: LiveSource) -> dict[str, Any]:
     return {"id": source.id, "name": source.name, "url": source.url, "channel": source.channel,
             "segment_seconds": source.segment_seconds, "active": source.active, "status": source.status,
-            "error": source.error or None, "recording_id": source.recording_id}
+            "error": source.error or None, "recording_id": source.recording_id, "schedule": source.schedule}
 
 
 @bp.get("/live")
 def page() -> Any:
     rows = session().scalars(select(LiveSource).order_by(LiveSource.name)).all()
-    return render_template("live.html", sources=rows, may_edit=current_user.has_role("social_lead"))
+    return render_template("live.html", sources=rows, may_edit=current_user.has_role("social_lead"),
+                           timezone=settings().timezone)
 
 
 @bp.get("/api/v1/live-sources")
@@ -49,7 +50,8 @@ def create() -> Any:
     try:
         source = sources.create_source(db, name=data.get("name"), url=data.get("url"), channel=data.get("channel"),
                                        segment_seconds=data.get("segment_seconds") or 30.0,
-                                       policy=AddressPolicy(settings().url_allowed_hosts), created_by_id=current_user.id)
+                                       policy=AddressPolicy(settings().url_allowed_hosts), created_by_id=current_user.id,
+                                       schedule=data.get("schedule"))
     except ClipperError as exc:
         if request.is_json:
             raise
@@ -58,6 +60,29 @@ def create() -> Any:
     events.record(db, "live_source.created", source, user_id=current_user.id, url=source.url)
     db.commit()
     return (jsonify(_json(source)), 201) if request.is_json else redirect(url_for("live.page"))
+
+
+@bp.post("/api/v1/live-sources/<int:source_id>/schedule")
+@role_required("social_lead")
+def schedule(source_id: int) -> Any:
+    """``{"schedule": "Mon-Fri 12:00-13:00"}`` (the team's time zone; empty: no schedule)."""
+    data = form_or_json()
+    db = session()
+    source = sources.get_source(db, source_id)
+    try:
+        sources.set_schedule(source, data.get("schedule"))
+    except ClipperError as exc:
+        if request.is_json:
+            raise
+        flash(exc.message)
+        return redirect(url_for("live.page"))
+    events.record(db, "live_source.schedule", source, user_id=current_user.id, schedule=source.schedule)
+    db.commit()
+    if request.is_json:
+        return jsonify(_json(source))
+    flash(f"{source.name}: " + (f"records {source.schedule} ({settings().timezone})." if source.schedule
+                                else "no schedule; start it by hand."))
+    return redirect(url_for("live.page"))
 
 
 @bp.post("/api/v1/live-sources/<int:source_id>/start")

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from clipper.errors import ClipperError
+from clipper.live import schedule
 from clipper.live.recorder import Recorder, RecorderOptions, SegmentFile, StreamStalled
 from clipper.models import LiveSegment, LiveSource, Recording, utcnow
 from clipper.netguard import Guard, GuardedYoutubeDL
@@ -180,12 +181,16 @@ def _set(ctx: Context, source_id: int, status: str, error: str, *, active: bool 
 
 
 def run_recorders(ctx: Context, *, stop: Callable[[], bool], every: float = 3.0) -> None:
-    """Keep one recorder thread per active live source (``clipper recorders``; ``clipper up`` runs it)."""
+    """Keep one recorder thread per active live source (``clipper recorders``; ``clipper up`` runs it),
+    starting and stopping scheduled sources as their windows open and close."""
     import threading
 
     running: dict[int, threading.Thread] = {}
     while not stop():
         with ctx.sessions() as session:
+            for source_id, action in schedule.apply(session, utcnow(), ctx.settings.timezone):
+                log.info("live source %s: %s by its schedule", source_id, action)
+            session.commit()
             active = session.scalars(select(LiveSource.id).where(LiveSource.active.is_(True))).all()
         for source_id in active:
             if source_id not in running or not running[source_id].is_alive():

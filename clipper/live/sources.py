@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from clipper.errors import InvalidInput, NotFound
+from clipper.live import schedule as live_schedule
 from clipper.models import LiveSource
 from clipper.urls import AddressPolicy, check_url
 
@@ -13,7 +14,8 @@ MIN_SEGMENT, MAX_SEGMENT = 6.0, 120.0
 
 
 def create_source(session: Session, *, name: object, url: object, channel: object = "",
-                  segment_seconds: object = 30.0, policy: AddressPolicy, created_by_id: int | None = None) -> LiveSource:
+                  segment_seconds: object = 30.0, policy: AddressPolicy, created_by_id: int | None = None,
+                  schedule: object = "") -> LiveSource:
     name_text = str(name or "").strip()
     if not name_text or len(name_text) > 200 or "\x00" in name_text:
         raise InvalidInput("Give the live source a name of up to 200 characters (the programme or channel).")
@@ -28,7 +30,7 @@ def create_source(session: Session, *, name: object, url: object, channel: objec
     if isinstance(segment_seconds, bool) or not MIN_SEGMENT <= seconds <= MAX_SEGMENT:
         raise InvalidInput(f"Segments are {MIN_SEGMENT:.0f} to {MAX_SEGMENT:.0f} seconds long.")
     source = LiveSource(name=name_text, url=link, channel=str(channel or "").strip()[:200], segment_seconds=seconds,
-                        created_by_id=created_by_id)
+                        created_by_id=created_by_id, schedule=_schedule(schedule))
     session.add(source)
     session.flush()
     return source
@@ -47,3 +49,17 @@ def set_active(source: LiveSource, active: bool) -> None:
     source.active = active
     if active:
         source.status, source.error = "recording", ""
+
+
+def set_schedule(source: LiveSource, schedule: object) -> None:
+    """A new schedule (empty: none); it takes effect at the recorders' next look, within seconds."""
+    source.schedule, source.schedule_window = _schedule(schedule), None
+
+
+def _schedule(value: object) -> str:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"The schedule must be text, e.g. {live_schedule.EXAMPLE}.")
+    text = live_schedule.normalise(value or "")
+    if len(text) > 1000:
+        raise InvalidInput("Keep the schedule under 1,000 characters.")
+    return text

@@ -28,6 +28,10 @@ class LiveSource(Timestamps, Base):
     error: Mapped[str] = mapped_column(Text, default="")
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id", ondelete="SET NULL"), default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    # Weekly windows it records in by itself ("Mon-Fri 12:00-13:00", the team's time zone; clipper.live.schedule),
+    # and the start (UTC) of the window it was last started for.
+    schedule: Mapped[str] = mapped_column(Text, default="", server_default="")
+    schedule_window: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class LiveSegment(Base):

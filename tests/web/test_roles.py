@@ -102,6 +102,7 @@ MATRIX: dict[str, str] = {
     "live.create": "social_lead",
     "live.start": "social_lead",
     "live.stop": "social_lead",
+    "live.schedule": "social_lead",
     "posting.compose_page": "social_lead",
     "posting.schedule": "social_lead",
     "posting.calendar": "social_lead",
