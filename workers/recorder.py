@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from clipper.errors import ClipperError
-from clipper.live import schedule
+from clipper.live import pages, schedule
 from clipper.live.recorder import Recorder, RecorderOptions, SegmentFile, StreamStalled
 from clipper.models import LiveSegment, LiveSource, Recording, utcnow
 from clipper.netguard import Guard, GuardedYoutubeDL
@@ -79,7 +79,8 @@ def _run_once(ctx: Context, source_id: int, recording_id: int, stop: Callable[[]
     policy = AddressPolicy(ctx.settings.url_allowed_hosts)
     guard = Guard(policy)
     work = ctx.workdir(f"record-{source_id}")
-    with GuardedYoutubeDL({"quiet": True, "no_warnings": True}, guard=guard) as ydl:
+    with GuardedYoutubeDL({"quiet": True, "no_warnings": True, "noplaylist": True, "cachedir": False,
+                           "proxy": ""}, guard=guard) as ydl:
 
         def fetch(link: str) -> bytes:
             check_url(link, policy)  # every playlist and piece host, not only the first link
@@ -91,6 +92,14 @@ def _run_once(ctx: Context, source_id: int, recording_id: int, stop: Callable[[]
             except Exception as exc:  # network errors: the supervisor above retries
                 raise StreamUnavailable(guard.stopped.message if guard.stopped else _reason(exc)) from None
 
+        if not pages.is_manifest(url):  # a page around the stream: yt-dlp names its playlist
+            try:
+                url = pages.stream_of_page(ydl, url)
+            except pages.NoStreamOnPage:
+                if guard.stopped:  # yt-dlp hides why a link failed: the address rules refused one
+                    raise guard.stopped from None
+                raise
+            check_url(url, policy)
         recorder = Recorder(url, Path(work), fetch, lambda seg: _store(ctx, recording_id, seg),
                             RecorderOptions(segment_seconds=seconds, stall_seconds=max(3 * seconds, 20.0)),
                             start_index=start_index, start_offset=start_offset, gap_before=gap)

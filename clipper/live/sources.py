@@ -1,5 +1,6 @@
-"""Live sources the team follows: adding one (its link checked like any link Clipper fetches), and
-turning its recorder on and off (a recorder process acts on ``active``)."""
+"""Live sources the team follows: adding one (its link checked like any link Clipper fetches: a stream's
+HLS playlist, or a page yt-dlp finds the stream on when the recorder starts), and turning its recorder on
+and off (a recorder process acts on ``active``)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,7 @@ def create_source(session: Session, *, name: object, url: object, channel: objec
     name_text = str(name or "").strip()
     if not name_text or len(name_text) > 200 or "\x00" in name_text:
         raise InvalidInput("Give the live source a name of up to 200 characters (the programme or channel).")
-    link = check_url(str(url or ""), policy)
-    if not link.split("?", 1)[0].endswith(".m3u8"):
-        raise InvalidInput("Give the stream's HLS playlist link (it ends in .m3u8); other live formats are not "
-                           "supported yet.")
+    link = check_url(str(url or ""), policy)  # a playlist (.m3u8), or a page yt-dlp finds the stream on
     try:
         seconds = float(segment_seconds)  # type: ignore[arg-type]
     except (TypeError, ValueError):

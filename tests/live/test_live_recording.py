@@ -230,3 +230,30 @@ def test_a_playlist_pointing_at_a_private_address_is_refused(settings, redis_url
     with ctx.sessions() as session:
         error = session.get(LiveSource, source_id).error
     assert "private" in error.lower() or "not allowed" in error.lower(), error
+
+
+PAGE = '<!doctype html><html><head><title>Watch live</title></head><body><h1>Evening news</h1>' \
+       '<video controls><source src="{src}" type="application/x-mpegURL"></video></body></html>'
+
+
+def test_a_page_around_the_stream_is_resolved_by_yt_dlp_and_recorded(settings, redis_url, stream) -> None:  # type: ignore[no-untyped-def]
+    (stream.folder / "watch.html").write_text(PAGE.format(src="live.m3u8"))
+    (stream.folder / "nothing.html").write_text("<!doctype html><html><body><p>No video today.</p></body></html>")
+    (stream.folder / "evil.html").write_text(PAGE.format(src="http://10.0.0.7/live.m3u8"))
+    stream.start()
+    ctx = _ctx(settings, redis_url, stream.port)
+    source_id = _source(ctx, stream.url.replace("live.m3u8", "watch.html"))
+    started = time.monotonic()
+    assert record(ctx, source_id, should_stop=lambda: time.monotonic() - started > 16) == "idle"
+    with ctx.sessions() as session:
+        source = session.get(LiveSource, source_id)
+        segments = session.query(LiveSegment).filter_by(recording_id=source.recording_id).all()
+    assert segments and all(s.status == "stored" and ctx.store.exists(s.storage_key) for s in segments), source.error
+
+    for page, says in (("nothing.html", "no live stream"), ("evil.html", "private")):
+        source_id = _source(ctx, stream.url.replace("live.m3u8", page))
+        assert record(ctx, source_id, sleep=lambda s: None) == "failed"
+        with ctx.sessions() as session:
+            source = session.get(LiveSource, source_id)
+            assert says in source.error.lower() and not source.active, source.error
+            assert session.query(LiveSegment).filter_by(recording_id=source.recording_id).count() == 0
