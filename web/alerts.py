@@ -12,7 +12,7 @@ from sqlalchemy import select
 from clipper import events
 from clipper.errors import ClipperError
 from clipper.live import alerts as alert_service
-from clipper.models import Alert, AlertHit
+from clipper.models import Alert, AlertHit, Channel
 from clipper.urls import AddressPolicy, check_url
 from web.db import session, settings
 from web.inputs import form_or_json
@@ -41,7 +41,9 @@ def _hit_json(hit: AlertHit) -> dict[str, Any]:
 @bp.get("/alerts")
 def page() -> Any:
     mine = _mine()
-    return render_template("alerts.html", alerts=mine, hits=_hits(), names={a.id: a.name for a in mine},
+    bots = session().scalars(select(Channel).where(Channel.kind == "telegram", Channel.active.is_(True))
+                             .order_by(Channel.name)).all()
+    return render_template("alerts.html", alerts=mine, hits=_hits(), names={a.id: a.name for a in mine}, bots=bots,
                            secrets={a.id: alert_secret(settings().secret_key, a.id) for a in mine if a.webhook_url})
 
 
@@ -54,7 +56,9 @@ def create() -> Any:
         if webhook:
             webhook = check_url(webhook, AddressPolicy(settings().url_allowed_hosts))
         alert = alert_service.create_alert(db, user_id=current_user.id, name=data.get("name"),
-                                           query=data.get("query"), webhook_url=webhook)
+                                           query=data.get("query"), webhook_url=webhook,
+                                           telegram_channel_id=data.get("telegram_channel_id"),
+                                           telegram_chat=data.get("telegram_chat"))
     except ClipperError as exc:
         if request.is_json:
             raise
@@ -64,6 +68,7 @@ def create() -> Any:
     db.commit()
     if request.is_json:
         return jsonify(id=alert.id, name=alert.name, query=alert.query, webhook_url=alert.webhook_url or None,
+                       telegram_channel_id=alert.telegram_channel_id, telegram_chat=alert.telegram_chat or None,
                        secret=alert_secret(settings().secret_key, alert.id) if alert.webhook_url else None), 201
     return redirect(url_for("alerts.page"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clipper.errors import InvalidInput
-from clipper.models import Alert, AlertHit, Clip, Recording, Segment, Word, utcnow
+from clipper.models import Alert, AlertHit, Channel, Clip, Recording, Segment, Word, utcnow
 from clipper.search import Query, parse_query, tokens
 
 SENTENCE_ENDS = (".", "?", "!")
@@ -29,20 +30,40 @@ MAX_SENTENCE_WORDS = 60  # a "sentence" without punctuation stops here
 @dataclass(frozen=True)
 class Fired:
     hit_id: int
-    webhook: bool
+    sends: bool  # to a webhook or a Telegram chat, besides the desk's list
     clip_id: int  # the draft clip on the sentence
 
 
-def create_alert(session: Session, *, user_id: int, name: object, query: object, webhook_url: str = "") -> Alert:
+def create_alert(session: Session, *, user_id: int, name: object, query: object, webhook_url: str = "",
+                 telegram_channel_id: object = None, telegram_chat: object = "") -> Alert:
     text = str(query or "").strip()
     if not text or len(text) > 500 or "\x00" in text:
         raise InvalidInput("Say which words to watch for (up to 500 characters).")
     if not parse_query(text).terms:
         raise InvalidInput("The alert has no words to look for.")
-    alert = Alert(user_id=user_id, name=str(name or text).strip()[:200], query=text, webhook_url=webhook_url)
+    channel_id, chat = _telegram(session, telegram_channel_id, telegram_chat)
+    if channel_id and webhook_url:
+        raise InvalidInput("Send an alert to a webhook or to a Telegram chat, not both: make two alerts.")
+    alert = Alert(user_id=user_id, name=str(name or text).strip()[:200], query=text, webhook_url=webhook_url,
+                  telegram_channel_id=channel_id, telegram_chat=chat)
     session.add(alert)
     session.flush()
     return alert
+
+
+def _telegram(session: Session, channel_id: object, chat: object) -> tuple[int | None, str]:
+    """The Telegram channel whose bot tells the team, and the team's chat (an id like -1001234567890 or @name)."""
+    if channel_id in (None, "", 0):
+        return None, ""
+    channel = session.get(Channel, int(str(channel_id))) if str(channel_id).isdigit() else None
+    if channel is None or channel.kind != "telegram" or not channel.active:
+        raise InvalidInput("Pick a connected Telegram channel: its bot sends the alert (an admin connects one on "
+                           "the Channels page).")
+    text = str(chat or "").strip()
+    if not re.fullmatch(r"-?\d{1,20}|@[A-Za-z0-9_]{5,32}", text):
+        raise InvalidInput("Give the team's Telegram chat as its id (like -1001234567890) or @username, and add "
+                           "the bot to that chat.")
+    return channel.id, text
 
 
 def matches(query: Query, text: str) -> int | None:
@@ -77,7 +98,7 @@ def fire(session: Session, recording: Recording, segments: Sequence[Segment]) ->
                 continue
             hit = _hit(session, alert, recording, segment, words, position)
             if hit is not None:
-                fired.append(Fired(hit.id, bool(alert.webhook_url), hit.clip_id or 0))
+                fired.append(Fired(hit.id, alert.sends, hit.clip_id or 0))
     return fired
 
 
@@ -92,7 +113,7 @@ def _hit(session: Session, alert: Alert, recording: Recording, segment: Segment,
         with session.begin_nested():  # the unique pair refuses a second hit for the same segment
             hit = AlertHit(alert_id=alert.id, recording_id=recording.id, segment_id=segment.id,
                            moment=matched.start, sentence=sentence[:2000], stored_at=now, created_at=now,
-                           delivery="queued" if alert.webhook_url else "desk")
+                           delivery="queued" if alert.sends else "desk")
             session.add(hit)
             session.flush()
     except IntegrityError:
@@ -140,6 +161,13 @@ def payload(hit: AlertHit, alert: Alert, recording: Recording, public_base_url: 
         "url": f"{public_base_url.rstrip('/')}/recordings/{recording.id}?t={hit.moment:.2f}",
         "clip_id": hit.clip_id, "hit_id": hit.id,  # receivers dedupe on hit_id: a retried delivery repeats it
     }, ensure_ascii=False).encode()
+
+
+def message(hit: AlertHit, alert: Alert, recording: Recording, public_base_url: str) -> str:
+    """The alert as a chat message: the sentence, where it was said, and the link to that moment."""
+    minutes, seconds = divmod(int(hit.moment), 60)
+    return (f"🔔 {alert.name}: “{hit.sentence}”\n{recording.title}, at {minutes}:{seconds:02d}\n"
+            f"{public_base_url.rstrip('/')}/recordings/{recording.id}?t={hit.moment:.2f}")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -65,7 +65,16 @@ class Alert(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     query: Mapped[str] = mapped_column(Text)  # search syntax: words, "exact phrases", prefixes*
     webhook_url: Mapped[str] = mapped_column(Text, default="")  # empty: the desk's notification list only
+    # or a Telegram chat of the team's, told by the bot of a connected Telegram channel
+    telegram_channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"),
+                                                           default=None)
+    telegram_chat: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def sends(self) -> bool:
+        """Told somewhere beyond the desk's list (a webhook or a Telegram chat)."""
+        return bool(self.webhook_url or self.telegram_channel_id)
 
 
 class AlertHit(Base):
@@ -80,7 +89,8 @@ class AlertHit(Base):
     clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id", ondelete="SET NULL"), default=None)
     moment: Mapped[float] = mapped_column()
     sentence: Mapped[str] = mapped_column(Text, default="")
-    delivery: Mapped[str] = mapped_column(String(20), default="desk")  # desk, queued, sent, failed
+    # desk, queued, sent, failed; unconfirmed: the message left and no answer came (it may have arrived)
+    delivery: Mapped[str] = mapped_column(String(20), default="desk")
     error: Mapped[str] = mapped_column(Text, default="")
     stored_at: Mapped[datetime] = mapped_column()  # when the matching words were stored
     created_at: Mapped[datetime] = mapped_column()

@@ -71,7 +71,10 @@ class FakeTelegram(FakeServer):
             "supports_streaming": form.get("supports_streaming") == "true"})
 
     def send_message(self, req: Request) -> Response:
-        return self._message({"text": str(req.form().get("text", ""))})
+        form = req.form()
+        if str(form.get("chat_id", "")) not in self.chat_ids:
+            return self._error(400, "Bad Request: chat not found")
+        return self._message({"text": str(form.get("text", "")), "chat_id": str(form.get("chat_id"))})
 
     def _message(self, content: dict[str, Any]) -> Response:
         with self.lock:

@@ -8,9 +8,14 @@ import time
 import urllib.error
 import urllib.request
 
+from sqlalchemy.orm import Session
+
+from clipper.channels import Connection, InDoubt, Outgoing, PostError, Transient
+from clipper.channels.telegram import Telegram
+from clipper.credentials import decrypt
 from clipper.errors import ClipperError
-from clipper.live.alerts import payload, signature
-from clipper.models import Alert, AlertHit, Recording, utcnow
+from clipper.live.alerts import message, payload, signature
+from clipper.models import Alert, AlertHit, Channel, Recording, utcnow
 from clipper.urls import AddressPolicy, check_url
 from workers.context import current
 
@@ -36,10 +41,12 @@ def deliver_alert(hit_id: int, timeout: float = 10.0) -> str:
     s = ctx.settings
     with ctx.sessions() as session:
         hit = session.get(AlertHit, hit_id)
-        if hit is None or hit.delivery == "sent":
+        if hit is None or hit.delivery in ("sent", "unconfirmed"):
             return "done"
         alert, recording = session.get(Alert, hit.alert_id), session.get(Recording, hit.recording_id)
         assert alert is not None and recording is not None
+        if alert.telegram_channel_id:
+            return _to_telegram(session, hit, alert, recording, timeout)
         body = payload(hit, alert, recording, s.public_base_url)
         stamp = str(int(time.time()))
         request = urllib.request.Request(alert.webhook_url, data=body, method="POST", headers={
@@ -69,3 +76,35 @@ def deliver_alert(hit_id: int, timeout: float = 10.0) -> str:
             hit.delivery, hit.error = "failed", f"The webhook refused the alert ({status})."
         session.commit()
         return hit.delivery
+
+
+def _to_telegram(session: Session, hit: AlertHit, alert: Alert, recording: Recording, timeout: float) -> str:
+    """The alert as a message in the team's Telegram chat, from the bot of a connected Telegram channel."""
+    s = current().settings
+    channel = session.get(Channel, alert.telegram_channel_id)
+    if channel is None or not channel.active:
+        hit.delivery, hit.error = "failed", "The Telegram channel this alert used is gone; pick another."
+        session.commit()
+        return hit.delivery
+    config = channel.config or {}
+    bot = Telegram(decrypt(channel.credentials, s.credentials_key or s.secret_key).get("bot_token", ""),
+                   alert.telegram_chat, Connection(AddressPolicy(s.url_allowed_hosts), timeout=timeout),
+                   api_url=str(config.get("api_url") or "https://api.telegram.org"))
+    text = message(hit, alert, recording, s.public_base_url)
+    try:
+        bot.post(Outgoing(post_id=0, key=f"alert-hit-{hit.id}", text=text, alt_text="", video=None))
+    except Transient as exc:  # flood control or a Telegram outage: the publish queue tries again
+        hit.error = exc.message[:2000]
+        session.commit()
+        raise DeliveryFailed(hit.error) from None
+    except InDoubt as exc:  # it may have arrived: sending again could tell the team twice
+        hit.delivery, hit.error = "unconfirmed", f"{exc.message} Look in the chat; it may have arrived."[:2000]
+        session.commit()
+        return hit.delivery
+    except PostError as exc:
+        hit.delivery, hit.error = "failed", exc.message[:2000]
+        session.commit()
+        return hit.delivery
+    hit.delivery, hit.error, hit.delivered_at = "sent", "", utcnow()
+    session.commit()
+    return hit.delivery

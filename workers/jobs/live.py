@@ -115,7 +115,7 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     session.commit()  # words, checkpoint and alert hits together: a rerun after a crash starts here
     for hit in fired:
         queues.enqueue_preview(ctx.redis, hit.clip_id)  # the draft's rough vertical cut, from the segments
-        if hit.webhook:
+        if hit.sends:
             _deliver_now(ctx, hit.hit_id)
     return not at_edge
 
