@@ -58,7 +58,7 @@ def create() -> Any:
         alert = alert_service.create_alert(db, user_id=current_user.id, name=data.get("name"),
                                            query=data.get("query"), webhook_url=webhook,
                                            telegram_channel_id=data.get("telegram_channel_id"),
-                                           telegram_chat=data.get("telegram_chat"))
+                                           telegram_chat=data.get("telegram_chat"), speaker=data.get("speaker"))
     except ClipperError as exc:
         if request.is_json:
             raise
@@ -67,7 +67,8 @@ def create() -> Any:
     events.record(db, "alert.created", alert, user_id=current_user.id, query=alert.query)
     db.commit()
     if request.is_json:
-        return jsonify(id=alert.id, name=alert.name, query=alert.query, webhook_url=alert.webhook_url or None,
+        return jsonify(id=alert.id, name=alert.name, query=alert.query, speaker=alert.speaker or None,
+                       webhook_url=alert.webhook_url or None,
                        telegram_channel_id=alert.telegram_channel_id, telegram_chat=alert.telegram_chat or None,
                        secret=alert_secret(settings().secret_key, alert.id) if alert.webhook_url else None), 201
     return redirect(url_for("alerts.page"))

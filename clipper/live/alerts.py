@@ -35,17 +35,19 @@ class Fired:
 
 
 def create_alert(session: Session, *, user_id: int, name: object, query: object, webhook_url: str = "",
-                 telegram_channel_id: object = None, telegram_chat: object = "") -> Alert:
-    text = str(query or "").strip()
-    if not text or len(text) > 500 or "\x00" in text:
-        raise InvalidInput("Say which words to watch for (up to 500 characters).")
-    if not parse_query(text).terms:
+                 telegram_channel_id: object = None, telegram_chat: object = "", speaker: object = "") -> Alert:
+    text, who = str(query or "").strip(), str(speaker or "").strip()
+    if len(text) > 500 or "\x00" in text or len(who) > 200 or "\x00" in who:
+        raise InvalidInput("Words to watch for go up to 500 characters, a speaker's name up to 200.")
+    if not who and not text:
+        raise InvalidInput("Say which words to watch for, or whose voice (a speaker), or both.")
+    if text and not parse_query(text).terms:
         raise InvalidInput("The alert has no words to look for.")
     channel_id, chat = _telegram(session, telegram_channel_id, telegram_chat)
     if channel_id and webhook_url:
         raise InvalidInput("Send an alert to a webhook or to a Telegram chat, not both: make two alerts.")
-    alert = Alert(user_id=user_id, name=str(name or text).strip()[:200], query=text, webhook_url=webhook_url,
-                  telegram_channel_id=channel_id, telegram_chat=chat)
+    alert = Alert(user_id=user_id, name=str(name or text or who).strip()[:200], query=text, speaker=who,
+                  webhook_url=webhook_url, telegram_channel_id=channel_id, telegram_chat=chat)
     session.add(alert)
     session.flush()
     return alert
@@ -90,16 +92,32 @@ def fire(session: Session, recording: Recording, segments: Sequence[Segment]) ->
     alerts = session.scalars(select(Alert).where(Alert.active.is_(True))).all()
     fired = []
     for alert in alerts:
-        query = parse_query(alert.query)
+        query = parse_query(alert.query) if alert.query else None
         for segment in segments:
+            if alert.speaker and not _said_by(session, alert.speaker, segment, turn_start=query is None):
+                continue
             words = session.scalars(select(Word).where(Word.segment_id == segment.id).order_by(Word.idx)).all()
-            position = matches(query, " ".join(w.display for w in words))
-            if position is None:
+            position = matches(query, " ".join(w.display for w in words)) if query is not None else 0
+            if position is None or not words:
                 continue
             hit = _hit(session, alert, recording, segment, words, position)
             if hit is not None:
                 fired.append(Fired(hit.id, alert.sends, hit.clip_id or 0))
     return fired
+
+
+def _said_by(session: Session, speaker: str, segment: Segment, *, turn_start: bool) -> bool:
+    """``segment`` is ``speaker``'s (by name or label); with ``turn_start``, only where their turn begins."""
+    def theirs(seg: Segment | None) -> bool:
+        return seg is not None and speaker.casefold() in (seg.speaker.casefold(), (seg.speaker_label or "").casefold())
+
+    if not theirs(segment):
+        return False
+    if not turn_start:
+        return True
+    before = session.scalar(select(Segment).where(Segment.recording_id == segment.recording_id,
+                                                  Segment.idx == segment.idx - 1))
+    return not theirs(before)
 
 
 def _hit(session: Session, alert: Alert, recording: Recording, segment: Segment, words: Sequence[Word],

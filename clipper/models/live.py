@@ -63,7 +63,9 @@ class Alert(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    query: Mapped[str] = mapped_column(Text)  # search syntax: words, "exact phrases", prefixes*
+    query: Mapped[str] = mapped_column(Text)  # search syntax: words, "exact phrases", prefixes*; may be empty
+    # with a speaker: only what that speaker says (their name, or a label like "Speaker 2"); alone: their turns
+    speaker: Mapped[str] = mapped_column(String(200), default="", server_default="")
     webhook_url: Mapped[str] = mapped_column(Text, default="")  # empty: the desk's notification list only
     # or a Telegram chat of the team's, told by the bot of a connected Telegram channel
     telegram_channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"),

@@ -28,6 +28,7 @@ from clipper.speech.audio import read_pcm
 from clipper.speech.chunks import Chunk
 from clipper.speech.spans import speech_regions
 from clipper.speech.store import append_chunk
+from clipper.speech.turns import with_speakers
 from workers import queues
 from workers.context import Context, current
 from workers.jobs.alerts import deliver_alert
@@ -104,8 +105,13 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     else:
         until = end
     before = session.scalar(select(func.coalesce(func.max(Segment.idx), -1)).where(Segment.recording_id == recording.id))
-    append_chunk(session, recording, Chunk(index=recording.transcribed_chunks, start=round(start, 3),
-                                           end=round(until, 3), segments=segments))
+    chunk = Chunk(index=recording.transcribed_chunks, start=round(start, 3), end=round(until, 3), segments=segments)
+    names: dict[str, str] = {}
+    if ctx.settings.whisper_speakers and segments:  # the recording's voices carry on from stretch to stretch
+        pcm = work / "stretch.pcm"
+        (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tofile(pcm)
+        names, chunk = with_speakers(session, recording.id, pcm, start, chunk)
+    append_chunk(session, recording, chunk, names)
     for seg in run:
         if seg.end <= until + 0.01:
             seg.status = "transcribed"
