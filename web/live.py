@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from clipper import events
 from clipper import recordings as recording_service
-from clipper.errors import ClipperError, NotFound
+from clipper.errors import ClipperError, InvalidInput, NotFound
 from clipper.live import sources
+from clipper.live.mp4 import split_init
 from clipper.live.playlist import live_playlist
 from clipper.models import LiveSegment, LiveSource
 from clipper.urls import AddressPolicy
@@ -115,22 +116,34 @@ def playlist(recording_id: int) -> Any:
     db = session()
     recording = recording_service.get_recording(db, recording_id)
     rows = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id)).all()
-    by_key = {row.storage_key: row.idx for row in rows}
-    body = live_playlist(rows, lambda key: url_for("live.segment", recording_id=recording.id, idx=by_key[key]),
-                         ended=recording.status != "live")
+
+    def link(row: LiveSegment, part: str) -> str:
+        ext = "mp4" if part else "ts"
+        return url_for("live.segment", recording_id=recording.id, idx=row.idx, ext=ext, **({"part": part} if part else {}))
+
+    body = live_playlist(rows, link, ended=recording.status != "live")
     return Response(body, mimetype="application/vnd.apple.mpegurl", headers={"Cache-Control": "private, no-cache"})
 
 
-@bp.get("/recordings/<int:recording_id>/live/<int:idx>.ts")
-def segment(recording_id: int, idx: int) -> Any:
+@bp.get("/recordings/<int:recording_id>/live/<int:idx>.<any(ts, mp4):ext>")
+def segment(recording_id: int, idx: int, ext: str) -> Any:
     """One stored segment, from this site: the player's requests stay same-origin (object storage on
-    another host would need CORS for hls.js) and behind the team's login."""
+    another host would need CORS for hls.js) and behind the team's login. A fragmented-MP4 segment comes
+    as ``?part=init`` (its initialisation section) or ``?part=media`` (its fragments), as HLS wants them."""
     db = session()
     recording = recording_service.get_recording(db, recording_id)
     row = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id,
                                                LiveSegment.idx == idx)).first()
-    if row is None or not row.storage_key or not store().exists(row.storage_key):
+    if row is None or not row.storage_key.endswith(f".{ext}") or not store().exists(row.storage_key):
         raise NotFound(f"Segment {idx} of this live recording is not stored.")
+    if ext == "mp4":
+        part = request.args.get("part", "")
+        if part not in ("init", "media"):
+            raise InvalidInput("Ask for part=init or part=media of a fragmented-MP4 segment.")
+        with store().open(row.storage_key) as fh:
+            init, media = split_init(fh.read())
+        return Response(init if part == "init" else media, mimetype="video/mp4",
+                        headers={"Cache-Control": "private, max-age=3600"})
     local = getattr(store(), "local_path", None)
     source = local(row.storage_key) if local else store().open(row.storage_key)
     response = send_file(source, mimetype="video/mp2t", max_age=3600, conditional=True)

@@ -123,11 +123,11 @@ def _reason(exc: Exception) -> str:
 
 def _store(ctx: Context, recording_id: int, seg: SegmentFile) -> None:
     """Keep a finished segment: checked to be media first; one that is not is a recorded hole, never stored."""
-    key, error, info = f"recordings/{recording_id}/live/{seg.index:06d}.ts", "", None
+    key, error, info = f"recordings/{recording_id}/live/{seg.index:06d}{seg.path.suffix}", "", None
     try:
         info = probe(seg.path, Limits(max_duration=seg.duration + 60, max_width=ctx.settings.max_width,
                                       max_height=ctx.settings.max_height, max_streams=ctx.settings.max_streams))
-        ctx.store.put_file(key, seg.path, content_type="video/mp2t")
+        ctx.store.put_file(key, seg.path, content_type="video/mp4" if seg.path.suffix == ".mp4" else "video/mp2t")
     except ClipperError as exc:
         if not exc.expected:
             raise

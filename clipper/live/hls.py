@@ -1,7 +1,8 @@
 """Reading HLS playlists (RFC 8216): a master playlist's variants, a media playlist's segments.
 
 Only what a recorder needs: the media sequence number of each segment, its duration and absolute URL,
-whether the stream has ended, and the target duration (how often to look again).
+the initialisation section of fragmented-MP4 streams (``EXT-X-MAP``), whether the stream has ended,
+and the target duration (how often to look again).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Piece:
     duration: float
     url: str
     discontinuity: bool = False
+    init_url: str = ""  # fragmented MP4 (EXT-X-MAP): the initialisation section its fragments need
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,12 @@ def _media(lines: list[str], base_url: str) -> MediaPlaylist:
     target, sequence, ended = 6.0, 0, False
     duration: float | None = None
     discontinuity = False
+    init = ""
     pieces = []
     for line in lines:
+        if line.startswith(("#EXT-X-BYTERANGE", "#EXT-X-MAP:")) and "BYTERANGE" in line:
+            raise NotAPlaylist("The stream's playlist cuts its pieces out of larger files (byte ranges), which "
+                               "Clipper cannot record yet. Try another of the broadcaster's streams.")
         if line.startswith("#EXT-X-TARGETDURATION:"):
             target = _number(line.split(":", 1)[1], 6.0)
         elif line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
@@ -74,8 +80,10 @@ def _media(lines: list[str], base_url: str) -> MediaPlaylist:
             discontinuity = True
         elif line.startswith("#EXT-X-ENDLIST"):
             ended = True
+        elif line.startswith("#EXT-X-MAP:"):
+            init = urljoin(base_url, _attribute(line, "URI"))
         elif not line.startswith("#") and duration is not None:
-            pieces.append(Piece(sequence, duration, urljoin(base_url, line), discontinuity))
+            pieces.append(Piece(sequence, duration, urljoin(base_url, line), discontinuity, init))
             sequence, duration, discontinuity = sequence + 1, None, False
     return MediaPlaylist(target, tuple(pieces), ended)
 

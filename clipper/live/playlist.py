@@ -15,10 +15,13 @@ from collections.abc import Callable, Iterable
 from clipper.models import LiveSegment
 
 
-def live_playlist(segments: Iterable[LiveSegment], link: Callable[[str], str], *, ended: bool) -> str:
+def live_playlist(segments: Iterable[LiveSegment], link: Callable[[LiveSegment, str], str], *, ended: bool) -> str:
+    """``link(segment, part)``: the segment's URL; ``part`` is "" for MPEG-TS, and for fragmented MP4
+    "init" (its initialisation section, an ``EXT-X-MAP``) or "media" (its fragments)."""
     rows = sorted(segments, key=lambda s: s.idx)
     longest = max((max(s.duration, s.gap_before) for s in rows), default=1.0)
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{max(1, math.ceil(longest))}",
+    fragmented = any(_is_mp4(s) for s in rows)
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{7 if fragmented else 3}", f"#EXT-X-TARGETDURATION:{max(1, math.ceil(longest))}",
              "#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-MEDIA-SEQUENCE:0"]
     broken = False  # the next stored segment does not follow on from the one before
     for seg in rows:
@@ -32,7 +35,10 @@ def live_playlist(segments: Iterable[LiveSegment], link: Callable[[str], str], *
         if broken:
             lines.append("#EXT-X-DISCONTINUITY")
             broken = False
-        lines += [f"#EXTINF:{seg.duration:.3f},", link(seg.storage_key)]
+        if _is_mp4(seg):
+            lines += [f'#EXT-X-MAP:URI="{link(seg, "init")}"', f"#EXTINF:{seg.duration:.3f},", link(seg, "media")]
+        else:
+            lines += [f"#EXTINF:{seg.duration:.3f},", link(seg, "")]
     if ended:
         lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
@@ -41,3 +47,7 @@ def live_playlist(segments: Iterable[LiveSegment], link: Callable[[str], str], *
 def _gap(seconds: float, name: str) -> list[str]:
     """A stretch with no media: players skip it without fetching (the URI is never requested)."""
     return ["#EXT-X-GAP", f"#EXTINF:{seconds:.3f},", f"{name}.ts"]
+
+
+def _is_mp4(seg: LiveSegment) -> bool:
+    return seg.storage_key.endswith(".mp4")

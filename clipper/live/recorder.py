@@ -2,7 +2,8 @@
 
 The recorder polls the media playlist, fetches each new piece once (every URL it is given is fetched
 through the caller's guarded ``fetch``, so the address rules apply to every playlist and piece host),
-and joins pieces into segments of about ``segment_seconds``. MPEG-TS pieces join by concatenation.
+and joins pieces into segments of about ``segment_seconds``. MPEG-TS pieces join by concatenation;
+fragmented-MP4 pieces follow their initialisation section (``EXT-X-MAP``), so each segment plays alone.
 Pieces the recorder never saw (the stream dropped, the recorder was down) become a gap before the
 next segment: recorded, never silently closed up, so offsets stay true to the air time.
 """
@@ -58,6 +59,7 @@ class _State:
     gap: float = 0.0
     pieces: list[tuple[hls.Piece, Path]] = field(default_factory=list)
     first_arrival: float | None = None
+    inits: dict[str, bytes] = field(default_factory=dict)  # fragmented MP4: initialisation sections by URL
 
 
 class Recorder:
@@ -119,7 +121,11 @@ class Recorder:
                 raise DiskFull(f"The disk holding Clipper's data has only {free // 1024**2} MB free, so recording "
                                "stopped before it filled up. Free some space (or raise the disk's size), then "
                                "start the source again.")
-            path = self.work / f"piece-{piece.sequence}.ts"
+            if piece.init_url and piece.init_url not in s.inits:
+                s.inits[piece.init_url] = self.fetch(piece.init_url)
+            if s.pieces and piece.init_url != s.pieces[-1][0].init_url:
+                self._flush()  # a new initialisation section (the encoder restarted): a new segment
+            path = self.work / f"piece-{piece.sequence}.{'m4s' if piece.init_url else 'ts'}"
             path.write_bytes(data)
             if s.first_arrival is None:
                 s.first_arrival = self.clock() - piece.duration
@@ -134,8 +140,11 @@ class Recorder:
         if not s.pieces:
             return
         duration = sum(p.duration for p, _ in s.pieces)
-        path = self.work / f"segment-{s.index:06d}.ts"
+        init = s.pieces[0][0].init_url
+        path = self.work / f"segment-{s.index:06d}.{'mp4' if init else 'ts'}"
         with path.open("wb") as out:
+            if init:  # fragmented MP4: the initialisation section, then the fragments, is a playable file
+                out.write(s.inits[init])
             for _, piece_path in s.pieces:
                 out.write(piece_path.read_bytes())
                 piece_path.unlink()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from clipper.models import Clip
-from tests.live.desk_setup import add_segment, add_words, finish, live_recording, stream_segments
+from tests.live.desk_setup import add_segment, add_words, finish, fmp4_segments, live_recording, stream_segments
 
 pytestmark = pytest.mark.browser
 FIRST = "The minister said the new hospital will open next spring."
@@ -80,4 +80,21 @@ def test_a_live_recording_grows_plays_and_is_clipped_while_it_airs(live_server, 
     page.wait_for_selector("body[data-desk-ready='1']")
     assert page.locator("#live-status").count() == 0
     page.wait_for_function("() => Math.abs(document.getElementById('player').duration - 12) < 0.3", timeout=20_000)
+    assert not errors, errors
+
+
+def test_a_fragmented_mp4_live_recording_plays_on_the_desk(live_server, page_as, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rid = live_recording(live_server.sessions)
+    for i, path in enumerate(fmp4_segments(tmp_path / "fmp4", 3)):
+        add_segment(live_server.sessions, _store(live_server), rid, i, path, start=4.0 * i, duration=4.0)
+    add_words(live_server.sessions, rid, FIRST, 1.0)
+    page = page_as("volunteer")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server.url}/recordings/{rid}")
+    page.wait_for_selector("body[data-desk-ready='1']")
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1", timeout=20_000)
+    assert abs(page.evaluate("document.getElementById('player').duration") - 12.0) < 0.3
+    page.evaluate("() => { const v = document.getElementById('player'); v.muted = true; v.currentTime = 6; v.play(); }")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 6.5", timeout=20_000)
     assert not errors, errors

@@ -37,6 +37,25 @@ def stream_segments(folder: Path, count: int, seconds: float = 4.0, *, coloured:
     return sorted(folder.glob("seg*.ts"))[:count]
 
 
+def fmp4_segments(folder: Path, count: int, seconds: float = 4.0) -> list[Path]:
+    """``count`` fragmented-MP4 segments as the recorder stores them: the stream's initialisation section,
+    then that segment's fragments."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                    "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000", "-t", str(count * seconds),
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac", "-b:a", "64k",
+                    "-f", "hls", "-hls_time", str(seconds), "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
+                    "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", str(folder / "f%03d.m4s"),
+                    str(folder / "index.m3u8")], check=True, timeout=120)
+    init = (folder / "init.mp4").read_bytes()
+    out = []
+    for i, piece in enumerate(sorted(folder.glob("f*.m4s"))[:count]):
+        path = folder / f"segment{i:03d}.mp4"
+        path.write_bytes(init + piece.read_bytes())
+        out.append(path)
+    return out
+
+
 def live_recording(sessions: Any, title: str = "PMQs live") -> int:
     with sessions() as db:
         rec = Recording(title=title, source="live", status="live", aired_at=AIRED, duration=0.0,
@@ -49,9 +68,9 @@ def live_recording(sessions: Any, title: str = "PMQs live") -> int:
 def add_segment(sessions: Any, store: Any, recording_id: int, idx: int, path: Path | None, *, start: float,
                 duration: float, gap_before: float = 0.0) -> None:
     """A stored segment (``path`` None: one that was not media, a recorded hole)."""
-    key = f"recordings/{recording_id}/live/{idx:06d}.ts" if path else ""
+    key = f"recordings/{recording_id}/live/{idx:06d}{path.suffix}" if path else ""
     if path:
-        store.put_file(key, path, content_type="video/mp2t")
+        store.put_file(key, path, content_type="video/mp4" if path.suffix == ".mp4" else "video/mp2t")
     with sessions() as db:
         db.add(LiveSegment(recording_id=recording_id, idx=idx, start=start, duration=duration, gap_before=gap_before,
                            aired_at=AIRED + timedelta(seconds=start), storage_key=key,

@@ -1,5 +1,5 @@
 """A live HLS stream on loopback: ffmpeg paces a generated broadcast in real time (``-re``) and writes
-a live playlist that a plain HTTP server serves. ``pause()`` answers 404 for a while (a stream that
+a live playlist (MPEG-TS pieces, or fragmented MP4 with ``fmp4=True``) that a plain HTTP server serves. ``pause()`` answers 404 for a while (a stream that
 drops and returns)."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class LiveHLS:
-    def __init__(self, folder: Path, audio: Path, *, piece_seconds: float = 2.0) -> None:
-        self.folder, self.audio, self.piece_seconds = folder, audio, piece_seconds
+    def __init__(self, folder: Path, audio: Path, *, piece_seconds: float = 2.0, fmp4: bool = False) -> None:
+        self.folder, self.audio, self.piece_seconds, self.fmp4 = folder, audio, piece_seconds, fmp4
         folder.mkdir(parents=True, exist_ok=True)
         self.outage = [0.0]
         handler = functools.partial(_Handler, directory=str(folder), outage=self.outage)
@@ -51,7 +51,9 @@ class LiveHLS:
             "ffmpeg", "-v", "error", "-y", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
             "-re", "-i", str(self.audio), "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
             "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", str(self.piece_seconds), "-hls_list_size", "6",
-            "-hls_flags", "delete_segments", str(self.folder / "live.m3u8")])
+            "-hls_flags", "delete_segments",
+            *(["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"] if self.fmp4 else []),
+            str(self.folder / "live.m3u8")])
         deadline = time.monotonic() + 30
         while not (self.folder / "live.m3u8").exists() and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -154,7 +154,8 @@ def _url(app: Any, rule: Rule) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
         converter = rule._converters.get(arg)  # noqa: SLF001
-        values[arg] = 999_999 if type(converter).__name__ == "IntegerConverter" else "srt" if arg == "fmt" else "x"
+        values[arg] = (999_999 if type(converter).__name__ == "IntegerConverter" else "srt" if arg == "fmt"
+                       else "ts" if arg == "ext" else "x")
     with app.test_request_context():
         from flask import url_for
 
@@ -307,7 +308,7 @@ def _objects_of(ctx, client, headers) -> dict[str, Any]:  # type: ignore[no-unty
     assert upload.status_code == 201
     alert = client.post("/api/v1/alerts", headers=headers, json={"name": "NHS", "query": "hospital"})
     assert alert.status_code == 201, alert.json
-    return {"clip_id": clip.json["id"], "recording_id": rid, "saved_id": saved_id, "idx": 0, "fmt": "srt",
+    return {"clip_id": clip.json["id"], "recording_id": rid, "saved_id": saved_id, "idx": 0, "fmt": "srt", "ext": "ts",
             "alert_id": alert.json["id"],
             "upload_id": upload.headers["Location"].rsplit("/", 1)[-1], "version": clip.json["version"]}
 

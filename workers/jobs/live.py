@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from clipper import ffmpeg, glossary
 from clipper.errors import ClipperError, RenderError
 from clipper.live import alerts
+from clipper.live.mp4 import split_init
 from clipper.models import LiveSegment, Recording, Segment
 from clipper.recordings import get_recording
 from clipper.speech import SAMPLE_RATE, decode_audio, load_backend
@@ -149,11 +150,18 @@ def _deliver_now(ctx: Context, hit_id: int) -> None:
 
 
 def _join(ctx: Context, segments: list[LiveSegment], dest: Path) -> Path:
-    """MPEG-TS segments joined by concatenation (the format is made for it)."""
+    """Stored segments joined into one file (``dest`` with the segments' suffix): MPEG-TS by concatenation
+    (the format is made for it); fragmented MP4 as the first segment whole, then the fragments of the
+    others without their copies of the initialisation section."""
+    suffix = PurePosixPath(segments[0].storage_key).suffix or ".ts"
+    dest = dest.with_suffix(suffix)
     with dest.open("wb") as out:
-        for seg in segments:
+        for i, seg in enumerate(segments):
             with ctx.store.open(seg.storage_key) as fh:
-                shutil.copyfileobj(fh, out)
+                if suffix == ".mp4" and i:
+                    out.write(split_init(fh.read())[1])
+                else:
+                    shutil.copyfileobj(fh, out)
     return dest
 
 
@@ -223,7 +231,7 @@ def _finish(ctx: Context, session: Session, recording: Recording, work: Path) ->
         session.commit()
         return
     joined = _join(ctx, segments, work / "original.ts")
-    key = f"recordings/{recording.id}/original.ts"
+    key = f"recordings/{recording.id}/original{joined.suffix}"
     ctx.store.put_file(key, joined)
     recording.original_key, recording.duration = key, segments[-1].end
     recording.status, recording.progress = "ready", 1.0
