@@ -30,6 +30,8 @@ class Piece:
     url: str
     discontinuity: bool = False
     init_url: str = ""  # fragmented MP4 (EXT-X-MAP): the initialisation section its fragments need
+    audio_url: str = ""  # DASH with sound apart from the picture: this piece's audio fragment
+    audio_init_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from clipper.errors import InvalidInput
 
-MANIFESTS = (".m3u8",)
+MANIFESTS = (".m3u8", ".mpd")
 
 
 class NoStreamOnPage(InvalidInput):

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clipper import ffmpeg
 from clipper.errors import ClipperError
-from clipper.live import hls
+from clipper.live import dash, hls
 
 
 class StreamStalled(ClipperError):
@@ -93,7 +94,10 @@ class Recorder:
 
     def _playlist(self) -> hls.MediaPlaylist:
         url = self.media_url or self.url
-        parsed = hls.parse(self.fetch(url).decode("utf-8", "replace"), url)
+        text = self.fetch(url).decode("utf-8", "replace")
+        if dash.is_mpd(text):
+            return dash.parse(text, url)
+        parsed = hls.parse(text, url)
         if isinstance(parsed, tuple):  # a master playlist: record its best variant
             self.media_url = parsed[0].url
             media = hls.parse(self.fetch(self.media_url).decode("utf-8", "replace"), self.media_url)
@@ -121,12 +125,16 @@ class Recorder:
                 raise DiskFull(f"The disk holding Clipper's data has only {free // 1024**2} MB free, so recording "
                                "stopped before it filled up. Free some space (or raise the disk's size), then "
                                "start the source again.")
-            if piece.init_url and piece.init_url not in s.inits:
-                s.inits[piece.init_url] = self.fetch(piece.init_url)
-            if s.pieces and piece.init_url != s.pieces[-1][0].init_url:
+            for init in (piece.init_url, piece.audio_init_url):
+                if init and init not in s.inits:
+                    s.inits[init] = self.fetch(init)
+            if s.pieces and (piece.init_url, piece.audio_init_url) != (s.pieces[-1][0].init_url,
+                                                                        s.pieces[-1][0].audio_init_url):
                 self._flush()  # a new initialisation section (the encoder restarted): a new segment
             path = self.work / f"piece-{piece.sequence}.{'m4s' if piece.init_url else 'ts'}"
             path.write_bytes(data)
+            if piece.audio_url:
+                path.with_suffix(".audio").write_bytes(self.fetch(piece.audio_url))
             if s.first_arrival is None:
                 s.first_arrival = self.clock() - piece.duration
             s.pieces.append((piece, path))
@@ -140,16 +148,42 @@ class Recorder:
         if not s.pieces:
             return
         duration = sum(p.duration for p, _ in s.pieces)
-        init = s.pieces[0][0].init_url
-        path = self.work / f"segment-{s.index:06d}.{'mp4' if init else 'ts'}"
-        with path.open("wb") as out:
-            if init:  # fragmented MP4: the initialisation section, then the fragments, is a playable file
-                out.write(s.inits[init])
-            for _, piece_path in s.pieces:
-                out.write(piece_path.read_bytes())
-                piece_path.unlink()
+        first = s.pieces[0][0]
+        if first.audio_url:  # DASH: picture and sound apart, joined into one MPEG-TS segment
+            path = self._mux(first)
+        else:
+            path = self.work / f"segment-{s.index:06d}.{'mp4' if first.init_url else 'ts'}"
+            self._write(path, first.init_url, [p for _, p in s.pieces])
+        for _, piece_path in s.pieces:
+            piece_path.unlink(missing_ok=True)
+            piece_path.with_suffix(".audio").unlink(missing_ok=True)
         aired = datetime.fromtimestamp(s.first_arrival or self.clock(), UTC)
         segment = SegmentFile(s.index, path, round(s.offset + s.gap, 3), round(duration, 3), round(s.gap, 3), aired)
         s.offset, s.gap = s.offset + s.gap + duration, 0.0
         s.index, s.pieces, s.first_arrival = s.index + 1, [], None
         self.on_segment(segment)
+
+    def _write(self, path: Path, init: str, pieces: list[Path]) -> None:
+        """Pieces joined: fragmented MP4 after its initialisation section (a playable file), MPEG-TS as is."""
+        with path.open("wb") as out:
+            if init:
+                out.write(self.state.inits[init])
+            for piece_path in pieces:
+                out.write(piece_path.read_bytes())
+
+    def _mux(self, first: hls.Piece) -> Path:
+        s = self.state
+        video, audio = self.work / "segment-video.mp4", self.work / "segment-audio.mp4"
+        self._write(video, first.init_url, [p for _, p in s.pieces])
+        self._write(audio, first.audio_init_url, [p.with_suffix(".audio") for _, p in s.pieces])
+        path = self.work / f"segment-{s.index:06d}.ts"
+        hardening = ["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
+                     "-format_whitelist", ffmpeg.HARDENING["format_whitelist"]]
+        try:
+            # -copyts: the stream's own timestamps, so segments follow on from each other when joined
+            ffmpeg.run([*hardening, "-i", str(video), *hardening, "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                        "-c", "copy", "-copyts", "-f", "mpegts", "-y", str(path)], timeout=120)
+        finally:
+            video.unlink(missing_ok=True)
+            audio.unlink(missing_ok=True)
+        return path

@@ -1,5 +1,6 @@
 """A live HLS stream on loopback: ffmpeg paces a generated broadcast in real time (``-re``) and writes
-a live playlist (MPEG-TS pieces, or fragmented MP4 with ``fmp4=True``) that a plain HTTP server serves. ``pause()`` answers 404 for a while (a stream that
+a live playlist (MPEG-TS pieces, or fragmented MP4 with ``fmp4=True``; a live DASH manifest with
+``dash=True``) that a plain HTTP server serves. ``pause()`` answers 404 for a while (a stream that
 drops and returns)."""
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class LiveHLS:
-    def __init__(self, folder: Path, audio: Path, *, piece_seconds: float = 2.0, fmp4: bool = False) -> None:
-        self.folder, self.audio, self.piece_seconds, self.fmp4 = folder, audio, piece_seconds, fmp4
+    def __init__(self, folder: Path, audio: Path, *, piece_seconds: float = 2.0, fmp4: bool = False,
+                 dash: bool = False) -> None:
+        self.folder, self.audio, self.piece_seconds, self.fmp4, self.dash = folder, audio, piece_seconds, fmp4, dash
         folder.mkdir(parents=True, exist_ok=True)
         self.outage = [0.0]
         handler = functools.partial(_Handler, directory=str(folder), outage=self.outage)
@@ -42,22 +44,30 @@ class LiveHLS:
         return int(self.server.server_address[1])
 
     @property
+    def manifest(self) -> str:
+        return "live.mpd" if self.dash else "live.m3u8"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/live.m3u8"
+        return f"http://127.0.0.1:{self.port}/{self.manifest}"
 
     def start(self) -> LiveHLS:
         self.thread.start()
         self.ffmpeg = subprocess.Popen([
             "ffmpeg", "-v", "error", "-y", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
             "-re", "-i", str(self.audio), "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
-            "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", str(self.piece_seconds), "-hls_list_size", "6",
-            "-hls_flags", "delete_segments",
-            *(["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"] if self.fmp4 else []),
-            str(self.folder / "live.m3u8")])
+            "-c:a", "aac", "-b:a", "64k", *self._muxer(), str(self.folder / self.manifest)])
         deadline = time.monotonic() + 30
-        while not (self.folder / "live.m3u8").exists() and time.monotonic() < deadline:
+        while not (self.folder / self.manifest).exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         return self
+
+    def _muxer(self) -> list[str]:
+        if self.dash:  # a dynamic MPD: a SegmentTimeline of $Number$ segments, picture and sound apart
+            return ["-f", "dash", "-seg_duration", str(self.piece_seconds), "-window_size", "6",
+                    "-extra_window_size", "6", "-use_template", "1", "-use_timeline", "1", "-streaming", "0"]
+        return ["-f", "hls", "-hls_time", str(self.piece_seconds), "-hls_list_size", "6", "-hls_flags", "delete_segments",
+                *(["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"] if self.fmp4 else [])]
 
     def pause(self, seconds: float) -> None:
         self.outage[0] = time.monotonic() + seconds
