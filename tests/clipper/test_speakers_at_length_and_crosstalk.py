@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clipper.models import Recording, RecordingSpeaker, Segment, Word
 from clipper.settings import Settings
@@ -48,9 +48,8 @@ def _said(ctx, rid: int) -> tuple[list[tuple[float, float, str, str]], list[str]
         segments = [tuple(r) for r in db.execute(select(Segment.start, Segment.end, Segment.speaker_label, Segment.text)
                                                   .where(Segment.recording_id == rid).order_by(Segment.idx))]
         speakers = list(db.scalars(select(RecordingSpeaker.label).where(RecordingSpeaker.recording_id == rid)))
-        nobody = db.scalar(select(Word.id).outerjoin(Segment, Word.segment_id == Segment.id)
-                           .where(Word.recording_id == rid, (Segment.speaker_label.is_(None)) | (Segment.speaker_label == ""))
-                           .limit(1))
+        nobody = db.scalar(select(Word.id).outerjoin(Segment, Word.segment_id == Segment.id).limit(1)
+                           .where(Word.recording_id == rid, func.coalesce(Segment.speaker_label, "") == ""))
     return segments, speakers, 0 if nobody is None else 1
 
 
