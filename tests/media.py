@@ -22,8 +22,8 @@ def have(tool: str) -> bool:
     return shutil.which(tool) is not None
 
 
-def speech_wav(text: str, dest: Path, *, voice: str = "en-us", speed: int = 150) -> Path:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(dest), text], check=True,
+def speech_wav(text: str, dest: Path, *, voice: str = "en-us", speed: int = 150, pitch: int = 50) -> Path:
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(dest), text], check=True,
                    capture_output=True)
     return dest
 

@@ -80,4 +80,87 @@ def conversation(dest: Path, sentences: tuple[str, ...], *, voices: tuple[str, .
     return dest, turns
 
 
-__all__ = ["BRIEFING", "JFK_TEXT", "SENTENCES", "VOICES", "conversation", "long_speech"]
+def crosstalk(dest: Path, sentences: tuple[str, ...], *, interrupt: int, overlap: float,
+              voices: tuple[str, ...] = VOICES, gap: float = 0.7) -> tuple[Path, list[tuple[float, float, str]]]:
+    """Like ``conversation``, but sentence ``interrupt`` starts ``overlap`` s before the one before it ends:
+    two people talking over each other (mixed with ffmpeg's amix). Returns (path, turns)."""
+    import wave
+
+    work = dest.parent / (dest.stem + "-parts")
+    work.mkdir(parents=True, exist_ok=True)
+    parts, turns, at = [], [], 0.0
+    for i, text in enumerate(sentences):
+        voice = voices[i % len(voices)]
+        part = speech_wav(text, work / f"s{i}.wav", voice=voice)
+        with wave.open(str(part)) as w:
+            seconds = w.getnframes() / w.getframerate()
+        if i == interrupt:
+            at -= gap + overlap
+        parts.append((part, at))
+        turns.append((round(at, 3), round(at + seconds, 3), voice))
+        at += seconds + gap
+    cmd = ["ffmpeg", "-v", "error", "-y"]
+    for part, _ in parts:
+        cmd += ["-i", str(part)]
+    delays = "".join(f"[{i}:a]adelay={round(at * 1000)}:all=1[d{i}];" for i, (_, at) in enumerate(parts))
+    inputs = "".join(f"[d{i}]" for i in range(len(parts)))
+    subprocess.run([*cmd, "-filter_complex", f"{delays}{inputs}amix=inputs={len(parts)}:normalize=0[out]",
+                    "-map", "[out]", "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
+    return dest, turns
+
+
+# Short and long sentences for one voice reading at length, beside the briefing.
+REMARKS = (
+    "Yes.",
+    "No, not at all.",
+    "Well, let me be clear about this.",
+    "Thank you very much for having me on the programme this evening, it is always a pleasure to be here.",
+    "That is simply not true, and the figures show it.",
+    "We have listened to people in every town and village, and they want change.",
+)
+
+
+def monologue(dest: Path, seconds: float, *, voice: str = "en-us") -> tuple[Path, str]:
+    """A 16 kHz WAV of about ``seconds`` of one voice reading: sentences short and long, a little higher or
+    lower and faster or slower each time (espeak-ng's -p and -s), with pauses from 0.4 to 2.5 s."""
+    work = dest.parent / (dest.stem + "-parts")
+    work.mkdir(parents=True, exist_ok=True)
+    pool = BRIEFING + REMARKS
+    pitches, speeds, gaps = (50, 40, 60, 45, 55, 35), (150, 140, 165, 155), (0.6, 1.5, 0.4, 2.5, 0.8)
+    lines, texts, at, i = [], [], 0.0, 0
+    while at < seconds:
+        text = pool[i % len(pool)]
+        part = speech_wav(text, work / f"s{i}.wav", voice=voice, speed=speeds[i % len(speeds)],
+                          pitch=pitches[i % len(pitches)])
+        gap = gaps[i % len(gaps)]
+        silence = work / f"gap{gap}.wav"
+        if not silence.exists():
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={gap}",
+                            "-c:a", "pcm_s16le", str(silence)], check=True)
+        lines += [f"file '{part}'", f"file '{silence}'"]
+        texts.append(text)
+        at += (part.stat().st_size - 44) / 44100 + gap  # espeak-ng writes 22.05 kHz 16-bit mono
+        i += 1
+    listing = work / "list.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
+    return dest, " ".join(texts)
+
+
+def music(dest: Path, seconds: float) -> Path:
+    """A 16 kHz WAV of ``seconds`` of music and no words: a tune on a bright, buzzy instrument (six
+    harmonics, with vibrato) over a bass note and a kick drum every half second, in quiet pink noise."""
+    note = "220*pow(2,(2*floor(mod(t*2,8))+lt(mod(t*2,8),3))/12)"  # a step each half second, 8 to a bar
+    tune = "+".join(f"sin(2*PI*{k}*{note}*t)/{k}" for k in range(1, 7))
+    band = (f"0.25*({tune})*(0.7+0.3*sin(2*PI*6*t))+0.5*sin(2*PI*60*t)*exp(-20*mod(t,0.5))"
+            f"+0.15*sin(2*PI*110*t)")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc='{band}':s=16000:d={seconds}",
+                    "-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude=0.03:sample_rate=16000:duration={seconds}",
+                    "-filter_complex", "[0:a][1:a]amix=inputs=2:normalize=0[out]", "-map", "[out]",
+                    "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
+    return dest
+
+
+__all__ = ["BRIEFING", "JFK_TEXT", "REMARKS", "SENTENCES", "VOICES", "conversation", "crosstalk", "long_speech",
+           "monologue", "music"]

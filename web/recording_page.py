@@ -33,6 +33,8 @@ bp = Blueprint("recording_page", __name__)
 
 # Longest clip each platform takes, in seconds; the page shows the clip's duration against them.
 PLATFORM_LIMITS = (("YouTube Shorts", 180), ("Instagram Reels", 90), ("X", 140), ("TikTok", 600))
+NO_SPEECH = ("No speech was found in this recording: it holds only silence, music or noise. If someone does speak "
+             "in it, check that the right file was added.")
 
 
 @bp.get("/recordings/<int:recording_id>")
@@ -115,7 +117,8 @@ def _speaker(s: Any) -> dict[str, Any]:
 def words(recording_id: int) -> Any:
     """The transcript as columns: ``s``/``e`` word starts and ends in milliseconds, ``w`` the texts (with
     fixes), ``seg`` the index of each segment's first word and ``spk`` its speaker (speaker turns),
-    ``unsure`` the words the model was unsure of. Word indexes are ``Word.idx`` (0..n-1, in order).
+    ``unsure`` the words the model was unsure of, ``note`` what to show instead of words when a finished
+    transcription has none. Word indexes are ``Word.idx`` (0..n-1, in order).
     ``?after=N`` gives the words from index N on (``from``): a live desk's transcript grows by them."""
     db = session()
     recording = recording_service.get_recording(db, recording_id)
@@ -141,7 +144,9 @@ def words(recording_id: int) -> Any:
     body = json.dumps({"recording_id": recording.id, "status": recording.status, "duration": recording.duration,
                        "transcribed_until": recording.transcribed_until, "from": first, "count": len(texts),
                        "s": starts, "e": ends, "w": texts, "seg": [max(first, t[0]) for t in turns],
-                       "spk": [t[1] or "" for t in turns], "unsure": list(unsure)}, separators=(",", ":"))
+                       "spk": [t[1] or "" for t in turns], "unsure": list(unsure),
+                       "note": NO_SPEECH if recording.status == "ready" and not first and not texts else None},
+                      separators=(",", ":"))
     return Response(body, mimetype="application/json", headers={"Cache-Control": "private, no-cache"})
 
 

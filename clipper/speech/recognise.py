@@ -6,6 +6,7 @@ decoded one by one (``clipper.speech.spans``), and every segment is checked: a w
 ``max_word`` seconds or a pause inside a segment longer than ``max_gap`` marks it suspect (words may
 have vanished there, whatever the cause), and its audio is decoded again on its own — a fresh window
 with no VAD and no context — and the reading with more words is kept. ``rechecks`` counts how often.
+Segments with no word in them (punctuation or music notes alone: Whisper on music) are dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from clipper.speech.audio import SAMPLE_RATE
 from clipper.speech.spans import Span, speech_spans
-from clipper.speech.words import snap_to_speech, suspect
+from clipper.speech.words import snap_to_speech, spoken, suspect
 from clipper.transcript import Segment
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def recognise(decode: Decode, audio: np.ndarray, *, offset: float = 0.0, vad: bo
                 found = _again(decode, audio, seg, offset=offset, duration=duration)
             else:
                 found = [seg]
-            out += [snap_to_speech(s, speech) for s in found]
+            out += [snap_to_speech(s, speech) for s in found if spoken(s)]
         if on_progress and duration:
             on_progress(min(1.0, span.end / duration))
     if on_progress:

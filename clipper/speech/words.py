@@ -105,6 +105,13 @@ def suspect(segment: Segment, *, max_word: float, max_gap: float) -> bool:
     return any(b.start - a.end > max_gap for a, b in zip(ws, ws[1:], strict=False))
 
 
+def spoken(segment: Segment) -> bool:
+    """Whether ``segment`` holds a word someone could say: a letter or a digit. On music or noise Whisper
+    writes segments of punctuation or music notes alone ("." measured on a synthetic tune without VAD;
+    "♪" is common), which are not words."""
+    return any(ch.isalnum() for w in segment.words for ch in w.text)
+
+
 def segment_of(words: Sequence[Word], text: str = "") -> Segment:
     return Segment(start=words[0].start, end=words[-1].end,
                    text=text or " ".join(w.text for w in words), words=tuple(words))

@@ -273,6 +273,15 @@ def test_the_page_works_at_phone_width(live_server, page_as, screenshot, check_a
     screenshot(page, "recording-phone")
 
 
+def test_a_recording_with_no_speech_says_so(live_server, page_as) -> None:  # type: ignore[no-untyped-def]
+    """Transcribed, and nobody spoke (music, silence): a note in the transcript's place, not an error."""
+    rid = _ready_recording(live_server, [], title="Jingles")
+    page = page_as("volunteer")
+    _open(page, f"{live_server.url}/recordings/{rid}")
+    expect(page.locator("#transcript")).to_have_text(re.compile(r"^No speech was found in this recording"))
+    expect(page.locator("#message")).to_be_empty()
+
+
 def test_playback_highlights_and_scrolls_unless_told_not_to(live_server, page_as) -> None:
     long = [("", f"Sentence number {n} is about the budget and the hospital plans.") for n in range(150)]
     rid = _ready_recording(live_server, long)

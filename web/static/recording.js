@@ -556,6 +556,7 @@ async function start() {
     },
   });
   if (rec.live) transcript.emptyText = "No words yet: they appear here seconds after they are spoken.";
+  else if (res.data.note) transcript.emptyText = res.data.note; // a finished transcript with no speech in it
   const all = transcript.render();
   stats.firstWords = performance.now();
   const params = new URLSearchParams(location.search);
