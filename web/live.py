@@ -118,34 +118,45 @@ def playlist(recording_id: int) -> Any:
     rows = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id)).all()
 
     def link(row: LiveSegment, part: str) -> str:
-        ext = "mp4" if part else "ts"
-        return url_for("live.segment", recording_id=recording.id, idx=row.idx, ext=ext, **({"part": part} if part else {}))
+        if part:
+            return url_for("live.fragments", recording_id=recording.id, idx=row.idx, part=part)
+        return url_for("live.segment", recording_id=recording.id, idx=row.idx)
 
     body = live_playlist(rows, link, ended=recording.status != "live")
     return Response(body, mimetype="application/vnd.apple.mpegurl", headers={"Cache-Control": "private, no-cache"})
 
 
-@bp.get("/recordings/<int:recording_id>/live/<int:idx>.<any(ts, mp4):ext>")
-def segment(recording_id: int, idx: int, ext: str) -> Any:
-    """One stored segment, from this site: the player's requests stay same-origin (object storage on
-    another host would need CORS for hls.js) and behind the team's login. A fragmented-MP4 segment comes
-    as ``?part=init`` (its initialisation section) or ``?part=media`` (its fragments), as HLS wants them."""
-    db = session()
-    recording = recording_service.get_recording(db, recording_id)
-    row = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id,
-                                               LiveSegment.idx == idx)).first()
-    if row is None or not row.storage_key.endswith(f".{ext}") or not store().exists(row.storage_key):
-        raise NotFound(f"Segment {idx} of this live recording is not stored.")
-    if ext == "mp4":
-        part = request.args.get("part", "")
-        if part not in ("init", "media"):
-            raise InvalidInput("Ask for part=init or part=media of a fragmented-MP4 segment.")
-        with store().open(row.storage_key) as fh:
-            init, media = split_init(fh.read())
-        return Response(init if part == "init" else media, mimetype="video/mp4",
-                        headers={"Cache-Control": "private, max-age=3600"})
+@bp.get("/recordings/<int:recording_id>/live/<int:idx>.ts")
+def segment(recording_id: int, idx: int) -> Any:
+    """One stored MPEG-TS segment, from this site: the player's requests stay same-origin (object storage
+    on another host would need CORS for hls.js) and behind the team's login."""
+    row = _stored_segment(recording_id, idx, ".ts")
     local = getattr(store(), "local_path", None)
     source = local(row.storage_key) if local else store().open(row.storage_key)
     response = send_file(source, mimetype="video/mp2t", max_age=3600, conditional=True)
     response.headers["Cache-Control"] = "private, max-age=3600"  # a stored segment never changes
     return response
+
+
+@bp.get("/recordings/<int:recording_id>/live/<int:idx>.mp4")
+def fragments(recording_id: int, idx: int) -> Any:
+    """A stored fragmented-MP4 segment as HLS wants it: ``?part=init`` its initialisation section (the
+    playlist's ``EXT-X-MAP``), ``?part=media`` its fragments."""
+    part = request.args.get("part", "")
+    if part not in ("init", "media"):
+        raise InvalidInput("Ask for part=init or part=media of a fragmented-MP4 segment.")
+    row = _stored_segment(recording_id, idx, ".mp4")
+    with store().open(row.storage_key) as fh:
+        init, media = split_init(fh.read())
+    return Response(init if part == "init" else media, mimetype="video/mp4",
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _stored_segment(recording_id: int, idx: int, suffix: str) -> LiveSegment:
+    db = session()
+    recording = recording_service.get_recording(db, recording_id)
+    row = db.scalars(select(LiveSegment).where(LiveSegment.recording_id == recording.id,
+                                               LiveSegment.idx == idx)).first()
+    if row is None or not row.storage_key.endswith(suffix) or not store().exists(row.storage_key):
+        raise NotFound(f"Segment {idx} of this live recording is not stored.")
+    return row

@@ -79,6 +79,7 @@ MATRIX: dict[str, str] = {
     "live.list_sources": "volunteer",
     "live.playlist": "volunteer",
     "live.segment": "volunteer",
+    "live.fragments": "volunteer",
     "live_timer.page": "volunteer",
     "live_timer.api": "volunteer",
     "alerts.page": "volunteer",
@@ -154,8 +155,7 @@ def _url(app: Any, rule: Rule) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
         converter = rule._converters.get(arg)  # noqa: SLF001
-        values[arg] = (999_999 if type(converter).__name__ == "IntegerConverter" else "srt" if arg == "fmt"
-                       else "ts" if arg == "ext" else "x")
+        values[arg] = 999_999 if type(converter).__name__ == "IntegerConverter" else "srt" if arg == "fmt" else "x"
     with app.test_request_context():
         from flask import url_for
 
@@ -254,6 +254,7 @@ OWNERSHIP: dict[str, str] = {
     "recording_page.words": "shared",
     "live.playlist": "shared",
     "live.segment": "shared",
+    "live.fragments": "shared",
     "recording_page.recording_clips": "shared",
     "recording_page.create_clip": "shared",
     "api_transcripts.export_transcript": "shared",
@@ -308,7 +309,7 @@ def _objects_of(ctx, client, headers) -> dict[str, Any]:  # type: ignore[no-unty
     assert upload.status_code == 201
     alert = client.post("/api/v1/alerts", headers=headers, json={"name": "NHS", "query": "hospital"})
     assert alert.status_code == 201, alert.json
-    return {"clip_id": clip.json["id"], "recording_id": rid, "saved_id": saved_id, "idx": 0, "fmt": "srt", "ext": "ts",
+    return {"clip_id": clip.json["id"], "recording_id": rid, "saved_id": saved_id, "idx": 0, "fmt": "srt",
             "alert_id": alert.json["id"],
             "upload_id": upload.headers["Location"].rsplit("/", 1)[-1], "version": clip.json["version"]}
 

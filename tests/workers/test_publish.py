@@ -201,7 +201,7 @@ def test_redis_flushed_with_posts_scheduled_the_sweep_requeues_them(ctx, redis_u
     drain(redis_url)
     assert [post(ctx, i).status for i in ids] == ["sent"] * 4
     assert [len(f.created) for f in fakes.values()] == [1, 1, 1, 1]
-    assert all(post(ctx, i).sent_at >= at for i in ids)
+    assert all(post(ctx, i).sent_at >= at - posts.EARLY for i in ids)  # the scheduler may start a job a second early
 
 
 def test_bluesky_logins_are_kept_between_posts_and_renewed_when_they_run_out(ctx, redis_url, world, fakes) -> None:  # type: ignore[no-untyped-def]
@@ -329,4 +329,4 @@ def test_redis_flushed_under_a_running_worker(ctx, settings, redis_url, world, f
     finally:
         _stop(worker)
     assert [len(f.created) for f in fakes.values()] == [1, 1, 1, 1]
-    assert all(post(ctx, i).sent_at >= at for i in ids)
+    assert all(post(ctx, i).sent_at >= at - posts.EARLY for i in ids)  # the scheduler may start a job a second early
