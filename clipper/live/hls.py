@@ -69,6 +69,9 @@ def _media(lines: list[str], base_url: str) -> MediaPlaylist:
     init = ""
     pieces = []
     for line in lines:
+        if line.startswith("#EXT-X-KEY:") and _attribute(line, "METHOD") not in ("", "NONE"):
+            raise NotAPlaylist("The stream is encrypted (its pieces need a key, usually DRM), so Clipper cannot "
+                               "record it. Use an unencrypted stream of the programme.")
         if line.startswith(("#EXT-X-BYTERANGE", "#EXT-X-MAP:")) and "BYTERANGE" in line:
             raise NotAPlaylist("The stream's playlist cuts its pieces out of larger files (byte ranges), which "
                                "Clipper cannot record yet. Try another of the broadcaster's streams.")

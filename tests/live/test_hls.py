@@ -50,3 +50,24 @@ def test_what_is_not_a_playlist_is_refused_with_a_message(text: str) -> None:
     with pytest.raises(hls.NotAPlaylist) as refused:
         hls.parse(text, "https://tv.example.org/")
     assert "playlist" in refused.value.message
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ('#EXT-X-KEY:METHOD=AES-128,URI="https://keys.example.org/k"', "encrypted"),
+    ('#EXT-X-MAP:URI="init.mp4",BYTERANGE="720@0"', "byte ranges"),
+    ("#EXT-X-BYTERANGE:1000@0", "byte ranges"),
+])
+def test_streams_clipper_cannot_record_are_refused_with_the_reason(line: str, says: str) -> None:
+    with pytest.raises(hls.NotAPlaylist) as refused:
+        hls.parse(MEDIA.replace("#EXT-X-MEDIA-SEQUENCE:120\n", f"#EXT-X-MEDIA-SEQUENCE:120\n{line}\n"),
+                  "https://cdn.example.org/live/index.m3u8")
+    assert says in refused.value.message
+
+
+def test_fragmented_mp4_pieces_carry_their_initialisation_section() -> None:
+    text = MEDIA.replace("#EXT-X-MEDIA-SEQUENCE:120\n", '#EXT-X-MEDIA-SEQUENCE:120\n#EXT-X-MAP:URI="init.mp4"\n')
+    parsed = hls.parse(text, "https://cdn.example.org/live/index.m3u8")
+    assert isinstance(parsed, hls.MediaPlaylist)
+    assert {p.init_url for p in parsed.pieces} == {"https://cdn.example.org/live/init.mp4"}
+    assert hls.parse(MEDIA.replace("#EXT-X-MEDIA-SEQUENCE:120\n", "#EXT-X-MEDIA-SEQUENCE:120\n#EXT-X-KEY:METHOD=NONE\n"),
+                     "https://cdn.example.org/live/index.m3u8")
