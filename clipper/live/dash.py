@@ -33,6 +33,9 @@ class _Track:
 
 
 def parse(text: str, base_url: str) -> MediaPlaylist:
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:  # a manifest has no use for them; entities can explode
+        raise NotAPlaylist("The DASH manifest declares a DOCTYPE or entities, which no live manifest needs; "
+                           "Clipper does not read it.")
     try:
         mpd = ET.fromstring(text)
     except ET.ParseError:
@@ -70,6 +73,10 @@ def _best(period: ET.Element, kind: str) -> tuple[ET.Element, ET.Element] | None
     """The highest-bandwidth representation of ``kind`` (video/audio), with its adaptation set."""
     found = []
     for aset in period.findall("{*}AdaptationSet"):
+        if aset.find("{*}ContentProtection") is not None or aset.find("{*}Representation/{*}ContentProtection") \
+                is not None:
+            raise NotAPlaylist("The stream is encrypted (DRM), so Clipper cannot record it. Use an unencrypted "
+                               "stream of the programme.")
         for rep in aset.findall("{*}Representation"):
             mime = rep.get("mimeType") or aset.get("mimeType") or ""
             content = aset.get("contentType") or mime.split("/", 1)[0]

@@ -53,6 +53,12 @@ def test_a_manifest_is_read_into_pieces_with_absolute_links() -> None:
     with pytest.raises(ClipperError) as clock_only:
         dash.parse(MPD.format(base="", timeline=' duration="2000"/>'), "http://cdn.example/a.mpd")
     assert "SegmentTimeline" in clock_only.value.message
+    drm = MPD.format(base="", timeline=TIMELINE).replace("<Representation", '<ContentProtection schemeIdUri="x"/><Representation')
+    laughs = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><MPD>&lol;</MPD>'
+    for text, says in ((drm, "encrypted"), (laughs, "DOCTYPE")):
+        with pytest.raises(ClipperError) as refused:
+            dash.parse(text, "http://cdn.example/a.mpd")
+        assert says in refused.value.message
 
 
 def test_a_live_dash_stream_is_recorded_and_transcribed(ctx, redis_url, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
