@@ -85,7 +85,7 @@ def run(quick: bool = False, minutes: float = 0.0) -> str:
     peak_rss = 0
     windows: list[tuple[float, float, float, float]] = []  # per 5 min: end (s on air), backlog max, CPU %, MB
     previews: dict[int, float] = {}  # hit id -> seconds from the hit's storing to its preview in storage
-    final: dict[str, float] = {}  # "approved" (time), "render" (seconds to done)
+    final: dict[str, float] = {}  # "clip" (its id), "approved" (time), "render" (seconds to done)
     try:
         with sessions() as session:
             owner = User(email="bench@example.org", role="social_lead")
@@ -130,10 +130,10 @@ def run(quick: bool = False, minutes: float = 0.0) -> str:
                     window_backlog = max(window_backlog, backlog[-1])
                 _previews(session, previews)
                 if rec is not None and "approved" not in final and rec.transcribed_until >= offsets[0] + 21:
-                    _approve_twenty_seconds(session, rec, offsets[0], marker_id, owner_id)
-                    queues.enqueue_render(connect(redis_url), _last_clip(session))
+                    final["clip"] = _approve_twenty_seconds(session, rec, offsets[0], marker_id, owner_id)
+                    queues.enqueue_render(connect(redis_url), int(final["clip"]))
                     final["approved"] = time.time()
-                if "approved" in final and "render" not in final and _rendered(session):
+                if "approved" in final and "render" not in final and _rendered(session, int(final["clip"])):
                     final["render"] = time.time() - final["approved"]
                 hit_count = len(session.scalars(select(AlertHit.id)).all())
                 done = rec is not None and rec.status == "ready" and "render" in final and len(previews) >= hit_count
@@ -217,8 +217,8 @@ def _previews(session, previews: dict[int, float]) -> None:  # type: ignore[no-u
             previews[hit.id] = time.time() - hit.stored_at.replace(tzinfo=UTC).timestamp()
 
 
-def _approve_twenty_seconds(session, rec: Recording, start: float, marker_id: int, lead_id: int) -> None:  # type: ignore[no-untyped-def]
-    """A volunteer marks and submits 20 s from ``start``; a social lead approves it (two people)."""
+def _approve_twenty_seconds(session, rec: Recording, start: float, marker_id: int, lead_id: int) -> int:  # type: ignore[no-untyped-def]
+    """A volunteer marks and submits 20 s from ``start``; a social lead approves it (two people). Its id."""
     clip = clip_service.create_clip(session, rec, start=start, end=start + 20.0, title="Bench: twenty seconds",
                                     presets=["vertical"], created_by_id=marker_id)
     session.flush()
@@ -226,18 +226,10 @@ def _approve_twenty_seconds(session, rec: Recording, start: float, marker_id: in
     session.flush()
     clip_service.approve_clip(session, clip, version=clip.version, user_id=lead_id)
     session.commit()
+    return int(clip.id)
 
 
-def _last_clip(session) -> int:  # type: ignore[no-untyped-def]
-    from clipper.models import Clip
-
-    return int(session.scalars(select(Clip.id).where(Clip.title == "Bench: twenty seconds")).one())
-
-
-def _rendered(session) -> bool:  # type: ignore[no-untyped-def]
-    from clipper.models import Clip
-
-    clip_id = session.scalars(select(Clip.id).where(Clip.title == "Bench: twenty seconds")).one()
+def _rendered(session, clip_id: int) -> bool:  # type: ignore[no-untyped-def]
     row = session.scalars(select(Render).where(Render.clip_id == clip_id, Render.preset == "vertical")).first()
     return row is not None and row.status == "done"
 

@@ -47,6 +47,8 @@ HARDENING = {
     "protocol_whitelist": "file",
     "format_whitelist": ",".join(ALLOWED_DEMUXERS),
 }
+# The same, as argv flags to put before an untrusted ``-i`` in a hand-built argument list.
+HARDENED_INPUT = ["-protocol_whitelist", HARDENING["protocol_whitelist"], "-format_whitelist", HARDENING["format_whitelist"]]
 GLOBAL_ARGS = ["-nostdin", "-hide_banner", "-loglevel", "error"]
 DEFAULT_TIMEOUT = 3600.0
 MIB = 1024 * 1024

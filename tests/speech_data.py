@@ -31,23 +31,14 @@ def long_speech(dest: Path, sentences: tuple[str, ...], *, repeat: int = 1, gap:
     work = dest.parent / (dest.stem + "-parts")
     work.mkdir(parents=True, exist_ok=True)
     parts = [speech_wav(s, work / f"s{i}.wav") for i, s in enumerate(sentences)]
-    listing = work / "list.txt"
     lines = []
-    silence = work / "gap.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={gap}",
-                    "-c:a", "pcm_s16le", str(silence)], check=True)
+    silence = _silence(work / "gap.wav", gap)
     if lead_silence:
-        lead = work / "lead.wav"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                        f"anullsrc=r=22050:cl=mono:d={lead_silence}", "-c:a", "pcm_s16le", str(lead)], check=True)
-        lines.append(f"file '{lead}'")
+        lines.append(f"file '{_silence(work / 'lead.wav', lead_silence)}'")
     for _ in range(repeat):
         for p in parts:
             lines += [f"file '{p}'", f"file '{silence}'"]
-    listing.write_text("\n".join(lines) + "\n")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-                    "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
-    return dest, " ".join(list(sentences) * repeat)
+    return _joined(lines, work, dest), " ".join(list(sentences) * repeat)
 
 
 VOICES = ("en-us", "en-us+f3")  # espeak-ng's default voice and a high one (an octave up)
@@ -61,9 +52,7 @@ def conversation(dest: Path, sentences: tuple[str, ...], *, voices: tuple[str, .
 
     work = dest.parent / (dest.stem + "-parts")
     work.mkdir(parents=True, exist_ok=True)
-    silence = work / "gap.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={gap}",
-                    "-c:a", "pcm_s16le", str(silence)], check=True)
+    silence = _silence(work / "gap.wav", gap)
     lines, turns, at = [], [], 0.0
     for i, text in enumerate(sentences):
         voice = voices[i % len(voices)]
@@ -73,11 +62,23 @@ def conversation(dest: Path, sentences: tuple[str, ...], *, voices: tuple[str, .
         turns.append((round(at, 3), round(at + seconds, 3), voice))
         at += seconds + gap
         lines += [f"file '{part}'", f"file '{silence}'"]
+    return _joined(lines, work, dest), turns
+
+
+def _silence(dest: Path, seconds: float) -> Path:
+    """``seconds`` of silence as espeak-ng writes speech (22.05 kHz 16-bit mono), to join between sentences."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={seconds}",
+                    "-c:a", "pcm_s16le", str(dest)], check=True)
+    return dest
+
+
+def _joined(lines: list[str], work: Path, dest: Path) -> Path:
+    """The files of a concat ``lines`` list joined into a 16 kHz mono WAV at ``dest``."""
     listing = work / "list.txt"
     listing.write_text("\n".join(lines) + "\n")
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
                     "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
-    return dest, turns
+    return dest
 
 
 def crosstalk(dest: Path, sentences: tuple[str, ...], *, interrupt: int, overlap: float,
@@ -135,17 +136,12 @@ def monologue(dest: Path, seconds: float, *, voice: str = "en-us") -> tuple[Path
         gap = gaps[i % len(gaps)]
         silence = work / f"gap{gap}.wav"
         if not silence.exists():
-            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r=22050:cl=mono:d={gap}",
-                            "-c:a", "pcm_s16le", str(silence)], check=True)
+            _silence(silence, gap)
         lines += [f"file '{part}'", f"file '{silence}'"]
         texts.append(text)
         at += (part.stat().st_size - 44) / 44100 + gap  # espeak-ng writes 22.05 kHz 16-bit mono
         i += 1
-    listing = work / "list.txt"
-    listing.write_text("\n".join(lines) + "\n")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-                    "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", str(dest)], check=True)
-    return dest, " ".join(texts)
+    return _joined(lines, work, dest), " ".join(texts)
 
 
 def music(dest: Path, seconds: float) -> Path:

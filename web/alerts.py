@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from clipper.live import alerts as alert_service
 from clipper.models import Alert, AlertHit, Channel
 from clipper.urls import AddressPolicy, check_url
 from web.db import session, settings
-from web.inputs import form_or_json
+from web.inputs import form_or_json, refused
 from workers.jobs.alerts import alert_secret
 
 bp = Blueprint("alerts", __name__)
@@ -60,10 +60,7 @@ def create() -> Any:
                                            telegram_channel_id=data.get("telegram_channel_id"),
                                            telegram_chat=data.get("telegram_chat"), speaker=data.get("speaker"))
     except ClipperError as exc:
-        if request.is_json:
-            raise
-        flash(exc.message)
-        return redirect(url_for("alerts.page"))
+        return refused(exc, "alerts.page")
     events.record(db, "alert.created", alert, user_id=current_user.id, query=alert.query)
     db.commit()
     if request.is_json:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, flash, redirect, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
+
+from clipper.errors import ClipperError
 
 MAX_DEPTH = 32  # Clipper's own bodies are 3 levels deep
 NUL_MESSAGE = "The request contains a NUL byte (\\u0000), which no field can hold: remove it and try again."
@@ -63,3 +65,12 @@ def form_or_json() -> dict[str, Any]:
     """The request's fields: a JSON object (API) or the form (pages); anything else reads as no fields."""
     data = (request.get_json(silent=True) if request.is_json else request.form.to_dict()) or {}
     return data if isinstance(data, dict) else {}
+
+
+def refused(exc: ClipperError, page: str) -> Any:
+    """A field refused: an API call gets the error itself (raised again); a form goes back to ``page``
+    with the message shown there."""
+    if request.is_json:
+        raise exc
+    flash(exc.message)
+    return redirect(url_for(page))

@@ -19,7 +19,7 @@ from clipper.models import LiveSegment, LiveSource
 from clipper.urls import AddressPolicy
 from web.auth import role_required
 from web.db import session, settings, store
-from web.inputs import form_or_json
+from web.inputs import form_or_json, refused
 
 bp = Blueprint("live", __name__)
 
@@ -54,10 +54,7 @@ def create() -> Any:
                                        policy=AddressPolicy(settings().url_allowed_hosts), created_by_id=current_user.id,
                                        schedule=data.get("schedule"))
     except ClipperError as exc:
-        if request.is_json:
-            raise
-        flash(exc.message)
-        return redirect(url_for("live.page"))
+        return refused(exc, "live.page")
     events.record(db, "live_source.created", source, user_id=current_user.id, url=source.url)
     db.commit()
     return (jsonify(_json(source)), 201) if request.is_json else redirect(url_for("live.page"))
@@ -73,10 +70,7 @@ def schedule(source_id: int) -> Any:
     try:
         sources.set_schedule(source, data.get("schedule"))
     except ClipperError as exc:
-        if request.is_json:
-            raise
-        flash(exc.message)
-        return redirect(url_for("live.page"))
+        return refused(exc, "live.page")
     events.record(db, "live_source.schedule", source, user_id=current_user.id, schedule=source.schedule)
     db.commit()
     if request.is_json:

@@ -177,11 +177,10 @@ class Recorder:
         self._write(video, first.init_url, [p for _, p in s.pieces])
         self._write(audio, first.audio_init_url, [p.with_suffix(".audio") for _, p in s.pieces])
         path = self.work / f"segment-{s.index:06d}.ts"
-        hardening = ["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
-                     "-format_whitelist", ffmpeg.HARDENING["format_whitelist"]]
         try:
             # -copyts: the stream's own timestamps, so segments follow on from each other when joined
-            ffmpeg.run([*hardening, "-i", str(video), *hardening, "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+            ffmpeg.run([*ffmpeg.HARDENED_INPUT, "-i", str(video), *ffmpeg.HARDENED_INPUT, "-i", str(audio),
+                        "-map", "0:v:0", "-map", "1:a:0",
                         "-c", "copy", "-copyts", "-f", "mpegts", "-y", str(path)], timeout=120)
         finally:
             video.unlink(missing_ok=True)

@@ -12,9 +12,7 @@ from clipper.render.branding import BrandingOptions
 
 def rough_preview(source: Path, start: float, end: float, dest: Path, *, timeout: float = 300.0) -> Path:
     """Cut from the keyframe at or before ``start``: playable and downloadable while the real render runs."""
-    args = ["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
-            "-format_whitelist", ffmpeg.HARDENING["format_whitelist"],
-            "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(source),
+    args = [*ffmpeg.HARDENED_INPUT, "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(source),
             "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-map_metadata", "-1",
             "-avoid_negative_ts", "make_zero", "-movflags", "+faststart", "-f", "mp4", "-y", str(dest)]
     ffmpeg.run(args, timeout=timeout)
@@ -28,9 +26,7 @@ def rough_vertical(source: Path, start: float, end: float, dest: Path, *, timeou
     """A quick 9:16 cut (the middle of the picture, small, fast encoder settings, no captions): what an
     alert's drafted clip looks like on a phone, seconds after the words aired, while nobody has rendered it."""
     width, height = ROUGH_VERTICAL
-    args = ["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
-            "-format_whitelist", ffmpeg.HARDENING["format_whitelist"],
-            "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(source),
+    args = [*ffmpeg.HARDENED_INPUT, "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(source),
             "-map", "0:v:0", "-map", "0:a:0?",
             "-vf", f"crop='min(iw,ih*9/16)':ih,scale={width}:{height}:force_original_aspect_ratio=decrease,"
                    f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p",

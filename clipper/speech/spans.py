@@ -75,12 +75,17 @@ def padded(spans: list[Span], duration: float, pad: float = PAD) -> list[Span]:
     return out
 
 
+def spans_of(regions: list[Span], audio: np.ndarray) -> list[Span]:
+    """The spans to decode in ``audio`` from its VAD ``regions`` (for a caller that also needs the regions)."""
+    return padded(group(regions), len(audio) / SAMPLE_RATE)
+
+
 def speech_spans(audio: np.ndarray, lead: np.ndarray | None = None) -> list[Span]:
     """The spans to decode in ``audio``: VAD regions, grouped, padded. ``lead``: the audio just before
     ``audio`` (a whole number of VAD frames), heard first so the VAD's state at ``audio``'s start is
     close to what a pass over the whole recording has there."""
     if lead is None or not len(lead):
-        return padded(group(speech_regions(audio)), len(audio) / SAMPLE_RATE)
+        return spans_of(speech_regions(audio), audio)
     shift = len(lead) / SAMPLE_RATE
     regions = []
     for r in speech_regions(np.concatenate([lead, audio])):

@@ -10,8 +10,8 @@ import urllib.request
 
 from sqlalchemy.orm import Session
 
-from clipper.channels import Connection, InDoubt, Outgoing, PostError, Transient
-from clipper.channels.telegram import Telegram
+from clipper.channels import Connection, InDoubt, Outgoing, PostError, Transient, telegram
+from clipper.channels.records import credentials_key
 from clipper.credentials import decrypt
 from clipper.errors import ClipperError
 from clipper.live.alerts import message, payload, signature
@@ -86,10 +86,10 @@ def _to_telegram(session: Session, hit: AlertHit, alert: Alert, recording: Recor
         hit.delivery, hit.error = "failed", "The Telegram channel this alert used is gone; pick another."
         session.commit()
         return hit.delivery
-    config = channel.config or {}
-    bot = Telegram(decrypt(channel.credentials, s.credentials_key or s.secret_key).get("bot_token", ""),
-                   alert.telegram_chat, Connection(AddressPolicy(s.url_allowed_hosts), timeout=timeout),
-                   api_url=str(config.get("api_url") or "https://api.telegram.org"))
+    # the channel's own bot, told to write to the team's chat instead of the channel it posts clips to
+    bot = telegram.connect({**(channel.config or {}), "chat_id": alert.telegram_chat},
+                           decrypt(channel.credentials, credentials_key(s.secret_key, s.credentials_key)),
+                           Connection(AddressPolicy(s.url_allowed_hosts), timeout=timeout), channel.limits or {})
     text = message(hit, alert, recording, s.public_base_url)
     try:
         bot.post(Outgoing(post_id=0, key=f"alert-hit-{hit.id}", text=text, alt_text="", video=None))

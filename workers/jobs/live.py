@@ -27,7 +27,7 @@ from clipper.recordings import get_recording
 from clipper.speech import SAMPLE_RATE, decode_audio, load_backend
 from clipper.speech.audio import read_pcm
 from clipper.speech.chunks import Chunk
-from clipper.speech.spans import speech_regions
+from clipper.speech.spans import Span, spans_of, speech_regions
 from clipper.speech.store import append_chunk
 from clipper.speech.turns import with_speakers
 from workers import queues
@@ -86,8 +86,10 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
         log.warning("live recording %s: %s", recording.id, bad)
         return True
     terms = tuple(e.term for e in glossary.list_terms(session))
-    backend = load_backend(speech_options(ctx.settings, terms))
-    result = backend.transcribe_array(audio, None, offset=start)
+    options = speech_options(ctx.settings, terms)
+    regions = speech_regions(audio)  # heard once: for the spans to decode and for where the next pass starts
+    result = load_backend(options).transcribe_array(audio, None, offset=start,
+                                                    spans=spans_of(regions, audio) if options.vad else None)
     at_edge = not final and len(run) == len(pending)  # more audio will follow this run
     segments = result.segments
     if at_edge:
@@ -95,7 +97,7 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
         kept = tuple(s for s in segments if s.words and s.words[-1].end <= cut)
         if kept:
             later = [s.words[0].start for s in segments if s.words and s.words[-1].end > cut]
-            until = _checkpoint(audio, start, kept[-1].words[-1].end, cut, later[0] if later else None)
+            until = _checkpoint(regions, start, kept[-1].words[-1].end, cut, later[0] if later else None)
         elif not any(s.words for s in segments):
             until = cut  # silence or music up to the edge
         elif end - start > MAX_PENDING:
@@ -127,12 +129,12 @@ def _transcribe_stretch(ctx: Context, session: Session, recording: Recording, wo
     return not at_edge
 
 
-def _checkpoint(audio: np.ndarray, start: float, last_end: float, cut: float, next_start: float | None) -> float:
+def _checkpoint(regions: list[Span], start: float, last_end: float, cut: float, next_start: float | None) -> float:
     """Where the next pass starts after a kept sentence ending at ``last_end``: past the end of the speech
     that word is in (the aligner ends a word before its sound does; a pass that starts on the tail of a
     word hears a syllable and makes up words for it), in the pause before whatever is said next."""
     until = last_end
-    for region in speech_regions(audio):
+    for region in regions:
         if start + region.start <= last_end <= start + region.end:
             until = start + region.end  # the VAD's region, padded: the sound's end and a little silence
             break
@@ -189,8 +191,7 @@ def live_excerpt(ctx: Context, session: Session, recording_id: int, start: float
     # Seeking inside concatenated MPEG-TS lands in the wrong segment (no index; ffmpeg guesses by bytes):
     # a stream copy into Matroska gives the cut an index to seek by.
     indexed = work / "live-excerpt.mkv"
-    ffmpeg.run(["-protocol_whitelist", ffmpeg.HARDENING["protocol_whitelist"],
-                "-format_whitelist", ffmpeg.HARDENING["format_whitelist"], "-i", str(joined),
+    ffmpeg.run([*ffmpeg.HARDENED_INPUT, "-i", str(joined),
                 "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "matroska", "-y", str(indexed)],
                timeout=ctx.settings.ffmpeg_timeout)
     joined.unlink()

@@ -122,12 +122,12 @@ def preview_clip(clip_id: int) -> str:
         work = ctx.workdir(f"preview-{clip_id}")
         try:
             with outcome_on_rows(session, [row]):
-                media = clip_media(ctx, session, clip, work)
+                media: ClipMedia | None = None
                 # A save while this job runs is not queued again (one job per clip): cut again until the
                 # preview matches the clip as it is now, so the reviewer never watches an older cut.
                 for _ in range(3):
                     cut = (clip.start, clip.end)
-                    if media.covers is not None and media.covers != cut:  # a live clip's segments depend on its range
+                    if media is None or clip.recording.source == "live":  # a live clip's segments follow its range
                         media = clip_media(ctx, session, clip, work)
                     # vertical first (an alert's draft): a small 9:16 cut, else the picture as it is, stream-copied
                     cut_preview = rough_vertical if row.preset == "vertical" and media.source.has_video else rough_preview
@@ -219,23 +219,20 @@ class ClipMedia:
     end: float
     words: list[dict[str, Any]]
     offset: float  # the recording's time at the file's start
-    covers: tuple[float, float] | None  # the recording's range the file was made for (None: all of it)
 
 
 def clip_media(ctx: Context, session: Session, clip: Clip, work: Path) -> ClipMedia:
     """A live recording's clip comes from its stored segments (on air, and after, where gaps stay gaps);
     any other from the recording's original."""
-    covers: tuple[float, float] | None = None
     if clip.recording.source == "live":
         path, offset = live_excerpt(ctx, session, clip.recording_id, clip.start, clip.end, work)
-        covers = (clip.start, clip.end)
     else:
         path, offset = fetch_original(ctx, clip, work), 0.0
     info = probe(path)
     source = Source(Path(path), info.width, info.height, info.fps or 25.0, info.has_audio, info.duration)
     words = [{**w, "start": round(w["start"] - offset, 3), "end": round(w["end"] - offset, 3)}
              for w in clip.caption_words or []]
-    return ClipMedia(source, round(clip.start - offset, 3), round(clip.end - offset, 3), words, offset, covers)
+    return ClipMedia(source, round(clip.start - offset, 3), round(clip.end - offset, 3), words, offset)
 
 
 def fetch_original(ctx: Context, clip: Clip, work: Path) -> Path:
