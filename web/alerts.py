@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from clipper import events
-from clipper.errors import ClipperError
+from clipper.errors import ClipperError, Forbidden
 from clipper.live import alerts as alert_service
 from clipper.models import Alert, AlertHit, Channel
 from clipper.urls import AddressPolicy, check_url
@@ -52,6 +52,9 @@ def create() -> Any:
     data = form_or_json()
     db = session()
     try:
+        if data.get("telegram_channel_id") and not current_user.has_role("social_lead"):
+            raise Forbidden("Only social leads send alerts through the campaign's Telegram bot; a webhook or "
+                            "this page's list is yours to use.")
         webhook = str(data.get("webhook_url") or "").strip()
         if webhook:
             webhook = check_url(webhook, AddressPolicy(settings().url_allowed_hosts))

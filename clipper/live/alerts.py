@@ -65,6 +65,9 @@ def _telegram(session: Session, channel_id: object, chat: object) -> tuple[int |
     if not re.fullmatch(r"-?\d{1,20}|@[A-Za-z0-9_]{5,32}", text):
         raise InvalidInput("Give the team's Telegram chat as its id (like -1001234567890) or @username, and add "
                            "the bot to that chat.")
+    if text.lower() == str((channel.config or {}).get("chat_id", "")).strip().lower():
+        raise InvalidInput("That is the public channel the bot posts approved clips to; alerts are unreviewed "
+                           "words, so give the team's own chat instead.")
     return channel.id, text
 
 

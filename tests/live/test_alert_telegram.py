@@ -59,7 +59,7 @@ def _hit(ctx, client, token: dict[str, str], bot: int, chat: str) -> int:  # typ
 
 
 def test_a_match_is_told_to_the_teams_telegram_chat_once(client, ctx, telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
-    token = {"Authorization": f"Bearer {make_user(ctx, 'vol@example.org')[1]}"}
+    token = {"Authorization": f"Bearer {make_user(ctx, 'lead@example.org', 'social_lead')[1]}"}
     hit_id = _hit(ctx, client, token, _bot(ctx, telegram), TEAM_CHAT)
     assert deliver_alert(hit_id) == "sent"
     assert deliver_alert(hit_id) == "done"  # a retried job tells nobody twice
@@ -70,7 +70,7 @@ def test_a_match_is_told_to_the_teams_telegram_chat_once(client, ctx, telegram: 
 
 
 def test_a_chat_without_the_bot_fails_with_the_reason_and_an_outage_is_retried(client, ctx, telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
-    token = {"Authorization": f"Bearer {make_user(ctx, 'vol@example.org')[1]}"}
+    token = {"Authorization": f"Bearer {make_user(ctx, 'lead@example.org', 'social_lead')[1]}"}
     bot = _bot(ctx, telegram)
     hit_id = _hit(ctx, client, token, bot, "-100111")  # the bot is not in this chat
     assert deliver_alert(hit_id) == "failed"
@@ -98,9 +98,18 @@ def test_a_chat_without_the_bot_fails_with_the_reason_and_an_outage_is_retried(c
     ({"telegram_channel_id": 999, "telegram_chat": TEAM_CHAT}, "connected Telegram channel"),
     ({"telegram_chat": "the team"}, "chat as its id"),
     ({"telegram_chat": TEAM_CHAT, "webhook_url": "http://127.0.0.1:9/hook"}, "not both"),
+    ({"telegram_chat": "@campaignnews"}, "public channel"),  # unreviewed words never go where clips are posted
 ])
 def test_bad_telegram_choices_are_refused(client, ctx, telegram: FakeTelegram, fields, says: str) -> None:  # type: ignore[no-untyped-def]
-    token = {"Authorization": f"Bearer {make_user(ctx, 'vol@example.org')[1]}"}
+    token = {"Authorization": f"Bearer {make_user(ctx, 'lead@example.org', 'social_lead')[1]}"}
     body = {"name": "x", "query": "hospital", "telegram_channel_id": _bot(ctx, telegram), **fields}
     refused = client.post("/api/v1/alerts", headers=token, json=body)
     assert refused.status_code == 400 and says in refused.json["error"], refused.json
+
+
+def test_only_social_leads_alert_through_the_campaigns_bot(client, ctx, telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    volunteer = {"Authorization": f"Bearer {make_user(ctx, 'vol@example.org')[1]}"}
+    refused = client.post("/api/v1/alerts", headers=volunteer, json={
+        "name": "x", "query": "hospital", "telegram_channel_id": _bot(ctx, telegram), "telegram_chat": TEAM_CHAT})
+    assert refused.status_code == 403 and "social leads" in refused.json["error"]
+    assert client.post("/api/v1/alerts", headers=volunteer, json={"query": "hospital"}).status_code == 201

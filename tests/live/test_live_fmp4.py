@@ -65,6 +65,8 @@ def test_a_fragmented_mp4_stream_is_recorded_transcribed_and_played(client, ctx,
         fragments = client.get(media[0], headers=token).data
         assert init[4:8] == b"ftyp" and b"moov" in init and b"moof" not in init
         assert fragments[4:8] in (b"moof", b"styp") and b"moov" not in fragments[:4096]
+        wrong = client.get(media[0].replace("part=media", "part=all"), headers=token)
+        assert wrong.status_code == 400 and "part=init or part=media" in wrong.get_data(as_text=True)
 
     queues.enqueue_live_finish(ctx.redis, rid)
     run_jobs(redis_url, ("transcribe",))
