@@ -107,6 +107,13 @@ def _records() -> Iterator[GaugeMetricFamily]:
     session().rollback()  # a scrape never holds a transaction open
 
 
+def record(app: Flask, method: str, endpoint: str, path: str, status: int, seconds: float) -> None:
+    """Time and log one answered request (endpoints, not paths, label the histogram: bounded values)."""
+    app.extensions["clipper.latency"].labels(method, endpoint, str(status)).observe(seconds)
+    access_log.info("%s %s %s %.1f ms", method, path, status, seconds * 1000,
+                    extra={"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 1)})
+
+
 def init_app(app: Flask) -> None:
     """Per-app registry (tests build many apps), request timing and request ids."""
     registry = CollectorRegistry()
@@ -114,6 +121,7 @@ def init_app(app: Flask) -> None:
     latency = Histogram("clipper_http_request_duration_seconds", "Time to answer HTTP requests (this process).",
                         ["method", "endpoint", "status"], registry=registry, buckets=LATENCY_BUCKETS)
     app.extensions["clipper.metrics"] = registry
+    app.extensions["clipper.latency"] = latency
 
     @app.before_request
     def _start() -> None:
@@ -124,12 +132,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
-        endpoint = request.endpoint or "unmatched"  # endpoints, not paths: bounded label values
-        latency.labels(request.method, endpoint, str(response.status_code)).observe(seconds)
+        record(app, request.method, request.endpoint or "unmatched", request.path, response.status_code, seconds)
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        access_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code, seconds * 1000,
-                        extra={"method": request.method, "path": request.path, "status": response.status_code,
-                               "duration_ms": round(seconds * 1000, 1)})
         return response
 
     @app.teardown_request

@@ -21,7 +21,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from web.db import settings
-from web.page_cache import page_cache
+from web.page_cache import EDGE_KEY, page_cache
 from web.security import content_security_policy
 
 EMBED_ATTR = "_clipper_embeddable"
@@ -101,11 +101,14 @@ def cached(make: Callable[[], tuple[str | bytes, int, datetime | None]], mimetyp
     """The page for this URL from the cache, or rendered now; conditional (304) either way."""
     cache = page_cache()
     key = request.full_path
+    generation = cache.generation  # before reading the database: a withdrawal from now on wins
     page = cache.get(key)
     if page is None:
         body, status, modified = make()
         data = body.encode() if isinstance(body, str) else body
-        page = cache.put(key, data, status, mimetype, modified)
+        page = cache.put(key, data, status, mimetype, modified, generation)
+    if cache.seconds > 0:  # web.page_cache.EdgeCache may replay the finished response until the page expires
+        request.environ[EDGE_KEY] = (page.until, request.endpoint or "unmatched", generation)
     response = Response(page.body, page.status, mimetype=page.mimetype)
     response.headers["Cache-Control"] = cache_control()
     if page.status == 200:
