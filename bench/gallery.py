@@ -1,10 +1,11 @@
 """The public gallery under a rush: wrk with 200 connections for 30 s against the real web server.
 
-For each server (gunicorn with gthread workers, what ``clipper up`` runs, and waitress, the
-alternative) and side by side in one run: a static file of the same size as the page, served by the
+For each server (granian, what ``clipper up`` runs; gunicorn with gthread workers and waitress, the
+alternatives) and side by side in one run: a static file of the same size as the page, served by the
 same server (``/files/``, a signed link), against the gallery page ``/`` and a clip page ``/c/<slug>``,
 first without the page cache (``CLIPPER_GALLERY_CACHE_SECONDS=0``: every request renders from the
-database) and then with it (10 s). The goal: each page at least 0.5× the static file's requests per
+database) and then with it (10 s: rendered pages, and their finished responses replayed in front of
+Flask, web/page_cache.py). The goal: each page at least 0.5× the static file's requests per
 second, p99 under 100 ms, no errors. One 30-s run per cell (``--quick``: 5 s), after a 3-s warm-up.
 """
 
@@ -159,7 +160,7 @@ def run(quick: bool = False) -> str:
         upgrade(url_db)
         store = LocalStore(StoreConfig(url=str(data / "objects"), secret_key="bench"))
         slug = _publish(url_db, store, data / "work")
-        for server in ("gunicorn", "waitress"):
+        for server in ("granian", "gunicorn", "waitress"):
             static: dict[str, Load] = {}
             for cache in (0, 10):
                 proc, base = _serve(data, url_db, server, cache)
@@ -184,7 +185,9 @@ def _report(rows: list[tuple[str, str, str, Load, Load]], seconds: int) -> str:
         "",
         f"wrk, {CONNECTIONS} connections for {seconds} s per cell (2 threads, on the same machine as the server), "
         f"{CLIPS} published clips in SQLite; the static file is the page's size, served by the same server "
-        "(`/files/`). gunicorn: gthread, 2 processes × 16 threads; waitress: 16 threads, connection limit 1000. "
+        "(`/files/`). granian: 2 processes × 16 Python threads; gunicorn: gthread, 2 processes × 16 threads; "
+        "waitress: 16 threads, connection limit 1000. Page cache 10 s: rendered pages, and their finished responses "
+        "replayed before Flask (web/page_cache.py). "
         "Goal: page ≥ 0.5× static req/s, p99 < 100 ms, 0 errors.",
         "",
         "| server | page | page cache | req/s | p99 ms | errors | static req/s | static p99 ms | static errors | ratio |",

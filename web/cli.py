@@ -119,7 +119,7 @@ def _first_admin(env: Env) -> str:
 @main.command()
 @pass_env
 def web(env: Env) -> None:
-    """Run the web app (gunicorn with gthread workers, or waitress: CLIPPER_WEB_SERVER)."""
+    """Run the web app (granian; gunicorn or waitress with CLIPPER_WEB_SERVER)."""
     from web.server import serve
 
     logs.configure(env.settings.log_format)

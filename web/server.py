@@ -1,36 +1,110 @@
 """The production WSGI server behind ``clipper up`` and ``clipper web``.
 
-gunicorn with ``gthread`` workers is the default: several processes (so the public pages of a rush
-use every core, not one GIL) of many threads each, and keep-alive connections parked in a poller
-rather than holding a thread, so hundreds of phones can stay connected. waitress (one process,
-``CLIPPER_WEB_THREADS`` threads) remains for platforms gunicorn does not run on; we raise its
-connection limit from 100, which turns a rush of 200 phones into queued connections. ``make bench``
-(gallery) measures both side by side; BENCHMARKS.md has the figures.
+granian is the default: its HTTP side (connections, keep-alive, parsing, queueing) is Rust, so a rush
+of phones waits on Python only for the app itself, and the cached public pages cost microseconds
+(web/page_cache.py). Several processes (``CLIPPER_WEB_PROCESSES``) use every core; each runs the app
+in ``CLIPPER_WEB_THREADS`` Python threads, so slow requests (uploads, downloads) don't hold up the rest.
+gunicorn with ``gthread`` workers and waitress remain (``CLIPPER_WEB_SERVER``): gunicorn where granian
+has no wheel, waitress where neither runs. ``make bench`` (gallery) measures all three side by side;
+BENCHMARKS.md has the figures.
+
+Two things granian does not do that we need, done in each of its worker processes: a worker follows
+its parent when that is killed (gunicorn's workers notice, granian's would keep the port), and the
+server's own environment (the secret key among it) is taken out of each request's WSGI environ,
+which granian starts CGI-style from ``os.environ``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+from collections.abc import Callable
 from typing import Any
 
 from clipper.settings import Settings
 
 BACKLOG = 2048  # connections the kernel queues while every thread is busy
 CONNECTIONS = 1000  # open (keep-alive) connections per process
+GRACE_SECONDS = 20  # requests under way may finish after a stop
 
 
 def serve(settings: Settings, redis_url: str) -> None:
-    if settings.web_server == "waitress":
+    if settings.web_server == "granian":
+        _granian(settings, redis_url)
+    elif settings.web_server == "gunicorn":
+        _Gunicorn(settings, redis_url).run()
+    elif settings.web_server == "waitress":
         from waitress import serve as waitress_serve
 
-        from web import create_app
-
-        waitress_serve(create_app(settings, redis_url), host=settings.host, port=settings.port,
+        waitress_serve(_app(settings, redis_url), host=settings.host, port=settings.port,
                        threads=settings.web_threads, connection_limit=CONNECTIONS, backlog=BACKLOG,
                        clear_untrusted_proxy_headers=True)
-        return
-    if settings.web_server != "gunicorn":
-        raise SystemExit(f"CLIPPER_WEB_SERVER={settings.web_server!r}: choose gunicorn or waitress.")
-    _Gunicorn(settings, redis_url).run()
+    else:
+        raise SystemExit(f"CLIPPER_WEB_SERVER={settings.web_server!r}: choose granian, gunicorn or waitress.")
+
+
+def _app(settings: Settings, redis_url: str) -> Any:
+    from web import create_app
+
+    return create_app(settings, redis_url)
+
+
+def _granian(settings: Settings, redis_url: str) -> None:
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    parent = os.getpid()
+    server = Server(
+        "web:create_app",  # only named: the app is built by _granian_worker_app in each worker
+        address=settings.host, port=settings.port, interface=Interfaces.WSGI, workers=settings.web_processes,
+        blocking_threads=settings.web_threads, backlog=BACKLOG, websockets=False, respawn_failed_workers=True,
+        workers_kill_timeout=GRACE_SECONDS, log_dictconfig={"loggers": {  # granian's lines through our handler
+            "_granian": {"level": "INFO", "propagate": True}, "granian.access": {"level": "WARNING"}}},
+    )
+    server.serve(target_loader=lambda: _granian_worker_app(settings, redis_url, parent), wrap_loader=False)
+
+
+def _granian_worker_app(settings: Settings, redis_url: str, parent: int) -> Callable[..., Any]:
+    """Run in each granian worker process after the fork, before granian copies ``os.environ``."""
+    _follow_parent(parent)
+    for key in [k for k in os.environ if k.startswith("HTTP_") and k != "HTTP_PROXY"]:
+        del os.environ[key]  # a header's name, not our configuration: it would read as every request's header
+    return _WithoutServerEnviron(_app(settings, redis_url), dict(os.environ))
+
+
+def _follow_parent(parent: int) -> None:
+    """SIGTERM (a graceful stop) when the server's main process dies, however it died (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: a killed server leaves its workers to the service manager
+    if os.getppid() != parent:  # it died before we asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _WithoutServerEnviron:
+    """granian builds each request's environ from ``os.environ`` plus the request: take the
+    process's variables (the secret key among them) back out. Names a request may carry itself are
+    left alone; ``HTTP_PROXY``, the one header-like variable we keep, goes when it is ours."""
+
+    REQUEST_KEYS = frozenset({"REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
+                              "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "SERVER_SOFTWARE",
+                              "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_USER", "GATEWAY_INTERFACE", "RAW_URI",
+                              "REQUEST_URI"})
+
+    def __init__(self, app: Any, inherited: dict[str, str]) -> None:
+        self.app = app
+        self.ours = [k for k in inherited if k not in self.REQUEST_KEYS and not k.startswith("HTTP_")]
+        self.proxy = inherited.get("HTTP_PROXY")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        for key in self.ours:
+            environ.pop(key, None)
+        if self.proxy is not None and environ.get("HTTP_PROXY") == self.proxy:
+            del environ["HTTP_PROXY"]
+        return self.app(environ, start_response)
 
 
 def _gunicorn_base() -> Any:
@@ -52,12 +126,10 @@ class _Gunicorn(_gunicorn_base()):  # type: ignore[misc]
         for key, value in {
             "bind": f"{s.host}:{s.port}", "workers": s.web_processes, "threads": s.web_threads,
             "worker_class": "gthread", "worker_connections": CONNECTIONS, "backlog": BACKLOG,
-            "keepalive": 5, "timeout": 120, "graceful_timeout": 20, "accesslog": None,
+            "keepalive": 5, "timeout": 120, "graceful_timeout": GRACE_SECONDS, "accesslog": None,
             "forwarded_allow_ips": "",  # the app decides which proxies to believe
         }.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from web import create_app
-
-        return create_app(self.settings, self.redis_url)
+        return _app(self.settings, self.redis_url)
