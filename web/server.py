@@ -8,10 +8,10 @@ gunicorn with ``gthread`` workers and waitress remain (``CLIPPER_WEB_SERVER``): 
 has no wheel, waitress where neither runs. ``make bench`` (gallery) measures all three side by side;
 BENCHMARKS.md has the figures.
 
-Two things granian does not do that we need, done in each of its worker processes: a worker follows
-its parent when that is killed (gunicorn's workers notice, granian's would keep the port), and the
-server's own environment (the secret key among it) is taken out of each request's WSGI environ,
-which granian starts CGI-style from ``os.environ``.
+Three things granian does not do that we need, done in each of its worker processes: a worker follows
+its parent when that is killed (gunicorn's workers notice, granian's would keep the port); a second
+stop signal does not deadlock it; and the server's own environment (the secret key among it) is
+taken out of each request's WSGI environ, which granian starts CGI-style from ``os.environ``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,7 @@ def _granian(settings: Settings, redis_url: str) -> None:
 def _granian_worker_app(settings: Settings, redis_url: str, parent: int) -> Callable[..., Any]:
     """Run in each granian worker process after the fork, before granian copies ``os.environ``."""
     _follow_parent(parent)
+    _stop_signals_reach_granian()
     for key in [k for k in os.environ if k.startswith("HTTP_") and k != "HTTP_PROXY"]:
         del os.environ[key]  # a header's name, not our configuration: it would read as every request's header
     return _WithoutServerEnviron(_app(settings, redis_url), dict(os.environ))
@@ -82,6 +84,43 @@ def _follow_parent(parent: int) -> None:
         return  # not Linux: a killed server leaves its workers to the service manager
     if os.getppid() != parent:  # it died before we asked
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop_signals_reach_granian() -> None:
+    """A granian worker's main thread waits on a lock for the whole run. The kernel may hand a
+    SIGINT/SIGTERM to one of its other threads; Python then runs the handler only when the main
+    thread next runs, which it never does, and the worker hangs until the server kills it 20 s
+    later (1 stop in 5 when Ctrl-C reaches the whole process group). Every caught signal is also
+    written to a wakeup pipe, read here by a thread of ours that passes the first stop signal to
+    granian's handler, whichever thread the kernel chose. A second one is never passed on: granian
+    hands it to a one-slot channel with a blocking send, made with the GIL held."""
+    from granian import _signals
+
+    install = _signals.set_main_signals
+    granian_handler: list[Callable[..., Any]] = []
+    first = threading.Lock()  # taken by the first stop signal and never given back; never waited for,
+    # as a handler may run on the main thread in the middle of another one
+
+    def once(signum: int, frame: Any = None) -> None:
+        if granian_handler and first.acquire(blocking=False):
+            granian_handler[0](signum, frame)
+
+    def set_main_signals(handler: Callable[..., Any], reload_handler: Callable[..., Any] | None = None) -> None:
+        granian_handler.append(handler)
+        install(once, reload_handler)
+
+    _signals.set_main_signals = set_main_signals  # granian installs the worker's handlers after this
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while data := os.read(read, 64):
+            for signum in data:
+                if signum in (signal.SIGINT, signal.SIGTERM):
+                    once(signum)
+
+    threading.Thread(target=watch, name="stop-signals", daemon=True).start()
 
 
 class _WithoutServerEnviron:
